@@ -1,0 +1,51 @@
+/**
+ * Every refusal and failure the proxy or the client can report, with its HTTP status and whether a caller may
+ * retry it. This table is the single source of truth: the server maps codes to statuses from here, and the
+ * agent tools map codes to what the model sees from here.
+ *
+ * Budget refusals never use 409 or 5xx: the Stripe SDK retries those automatically.
+ */
+export const ERROR_CODES = {
+  // 400
+  bad_request: { status: 400, retryable: false },
+  invalid_json: { status: 400, retryable: false },
+  cap_required: { status: 400, retryable: false },
+  ttl_too_long: { status: 400, retryable: false },
+  unknown_vendor: { status: 400, retryable: false },
+  path_invalid: { status: 400, retryable: false },
+  cost_unknown: { status: 400, retryable: false },
+  idempotency_mismatch: { status: 400, retryable: false },
+  // 401
+  unauthorized: { status: 401, retryable: false },
+  key_invalid: { status: 401, retryable: false },
+  key_revoked: { status: 401, retryable: false },
+  key_expired: { status: 401, retryable: false },
+  // 403
+  admin_token_required: { status: 403, retryable: false },
+  endpoint_not_allowed: { status: 403, retryable: false },
+  vendor_mismatch: { status: 403, retryable: false },
+  per_call_limit_exceeded: { status: 403, retryable: false },
+  // 404
+  not_found: { status: 404, retryable: false },
+  // 413, 415
+  body_too_large: { status: 413, retryable: false },
+  unsupported_media_type: { status: 415, retryable: false },
+  // 429
+  cap_exhausted: { status: 429, retryable: false },
+  // 5xx: the proxy could not do its job; nothing was charged by the proxy's own decision
+  internal_error: { status: 500, retryable: true },
+  upstream_unreachable: { status: 502, retryable: true },
+  vendor_not_configured: { status: 503, retryable: false },
+  ledger_unavailable: { status: 503, retryable: true },
+  upstream_timeout: { status: 504, retryable: true },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+export function statusForCode(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}

@@ -1,0 +1,63 @@
+/**
+ * Versioned SQLite migrations. Each entry runs once, in order, inside a transaction; `user_version` records
+ * how far a database file has come.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE,
+    vendor TEXT NOT NULL,
+    label TEXT,
+    metadata TEXT NOT NULL,
+    usd_cap INTEGER,
+    daily_usd_cap INTEGER,
+    max_usd_per_call INTEGER,
+    allowed_endpoints TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    revoked_at INTEGER,
+    committed INTEGER NOT NULL DEFAULT 0,
+    reserved INTEGER NOT NULL DEFAULT 0,
+    day TEXT NOT NULL,
+    day_committed INTEGER NOT NULL DEFAULT 0,
+    calls INTEGER NOT NULL DEFAULT 0,
+    denied_calls INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX keys_label ON keys(label);
+  CREATE TABLE reservations (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    status TEXT NOT NULL,
+    idempotency_key TEXT,
+    fingerprint TEXT,
+    created_at INTEGER NOT NULL,
+    UNIQUE (key_id, idempotency_key)
+  );
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts INTEGER NOT NULL,
+    key_id TEXT,
+    label TEXT,
+    vendor TEXT,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    code TEXT,
+    upstream_status INTEGER,
+    cost_reserved INTEGER,
+    cost_settled INTEGER,
+    settlement TEXT,
+    idempotency_key TEXT,
+    vendor_request_id TEXT,
+    request_id TEXT NOT NULL,
+    latency_ms INTEGER NOT NULL
+  );
+  CREATE INDEX audit_key ON audit(key_id, id);
+  CREATE INDEX audit_label ON audit(label, id);
+  `,
+];

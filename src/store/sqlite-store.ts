@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Clock } from './clock.js';
+import { systemClock, utcDay } from './clock.js';
+import { capRefusal } from './cap-check.js';
+import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
+import type {
+  AuditQuery,
+  AuditRow,
+  BulkRevokeFilter,
+  KeyQuery,
+  KeyRecord,
+  NewAuditRow,
+  NewKey,
+  Page,
+  ReserveInput,
+  ReserveResult,
+  Store,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. */
+  readonly filename: string;
+  readonly now?: Clock;
+  /** How long a writer waits for another process's lock before failing, in ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+interface KeyRow {
+  seq: number;
+  id: string;
+  token_hash: string;
+  vendor: string;
+  label: string | null;
+  metadata: string;
+  usd_cap: number | null;
+  daily_usd_cap: number | null;
+  max_usd_per_call: number | null;
+  allowed_endpoints: string;
+  created_at: number;
+  expires_at: number;
+  status: 'active' | 'revoked';
+  revoked_at: number | null;
+  committed: number;
+  reserved: number;
+  day: string;
+  day_committed: number;
+  calls: number;
+  denied_calls: number;
+}
+
+interface ReservationRow {
+  id: string;
+  key_id: string;
+  amount: number;
+  day: string;
+  status: string;
+  fingerprint: string | null;
+}
+
+/**
+ * The default ledger: one SQLite file in WAL mode. better-sqlite3 is synchronous, so each method's
+ * transaction runs to completion without yielding; `BEGIN IMMEDIATE` takes the write lock up front so that
+ * several processes on one file also serialise their reservations.
+ */
+export class SqliteStore implements Store {
+  readonly #options: SqliteStoreOptions;
+  readonly #now: Clock;
+  #db: BetterSqlite3.Database | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#options = options;
+    this.#now = options.now ?? systemClock;
+  }
+
+  async init(): Promise<void> {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(this.#options.filename);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`busy_timeout = ${this.#options.busyTimeoutMs ?? 5000}`);
+    db.pragma('foreign_keys = ON');
+    const migrate = db.transaction(() => {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      for (let v = version; v < SQLITE_MIGRATIONS.length; v += 1) {
+        db.exec(SQLITE_MIGRATIONS[v] ?? '');
+        db.pragma(`user_version = ${v + 1}`);
+      }
+    });
+    migrate.immediate();
+    this.#db = db;
+  }
+
+  async close(): Promise<void> {
+    this.#db?.close();
+    this.#db = undefined;
+  }
+
+  get #conn(): BetterSqlite3.Database {
+    if (!this.#db) throw new Error('SqliteStore used before init() or after close()');
+    return this.#db;
+  }
+
+  async issueKey(key: NewKey): Promise<KeyRecord> {
+    this.#conn
+      .prepare(
+        `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
+           allowed_endpoints, created_at, expires_at, day)
+         VALUES (@id, @tokenHash, @vendor, @label, @metadata, @usdCap, @dailyUsdCap, @maxUsdPerCall,
+           @allowedEndpoints, @createdAt, @expiresAt, @day)`,
+      )
+      .run({
+        ...key,
+        metadata: JSON.stringify(key.metadata),
+        allowedEndpoints: JSON.stringify(key.allowedEndpoints),
+        day: utcDay(key.createdAt),
+      });
+    return this.#mustGet(key.id);
+  }
+
+  async getKey(id: string): Promise<KeyRecord | null> {
+    const row = this.#conn.prepare('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow | undefined;
+    return row ? this.#toRecord(row) : null;
+  }
+
+  async findKeyByTokenHash(tokenHash: string): Promise<KeyRecord | null> {
+    const row = this.#conn.prepare('SELECT * FROM keys WHERE token_hash = ?').get(tokenHash) as KeyRow | undefined;
+    return row ? this.#toRecord(row) : null;
+  }
+
+  async listKeys(query: KeyQuery): Promise<Page<KeyRecord>> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: query.limit + 1 };
+    if (query.cursor !== undefined) {
+      where.push('seq < @cursor');
+      params.cursor = Number(query.cursor);
+    }
+    if (query.label !== undefined) {
+      where.push('label = @label');
+      params.label = query.label;
+    }
+    if (query.labelPrefix !== undefined) {
+      where.push('substr(label, 1, length(@prefix)) = @prefix');
+      params.prefix = query.labelPrefix;
+    }
+    if (query.status !== undefined) {
+      where.push('status = @status');
+      params.status = query.status;
+    }
+    if (query.vendor !== undefined) {
+      where.push('vendor = @vendor');
+      params.vendor = query.vendor;
+    }
+    const sql = `SELECT * FROM keys ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+    const rows = this.#conn.prepare(sql).all(params) as KeyRow[];
+    const page = rows.slice(0, query.limit);
+    return {
+      data: page.map((row) => this.#toRecord(row)),
+      nextCursor: rows.length > query.limit ? String(page.at(-1)?.seq) : null,
+    };
+  }
+
+  async revokeKey(id: string): Promise<KeyRecord | null> {
+    this.#conn
+      .prepare(`UPDATE keys SET status = 'revoked', revoked_at = ? WHERE id = ? AND status <> 'revoked'`)
+      .run(this.#now(), id);
+    return this.getKey(id);
+  }
+
+  async revokeKeys(filter: BulkRevokeFilter): Promise<number> {
+    const db = this.#conn;
+    const now = this.#now();
+    const run = db.transaction(() => {
+      const rows = db
+        .prepare(`SELECT id, label, metadata FROM keys WHERE status = 'active'`)
+        .all() as Pick<KeyRow, 'id' | 'label' | 'metadata'>[];
+      const revoke = db.prepare(`UPDATE keys SET status = 'revoked', revoked_at = ? WHERE id = ?`);
+      let count = 0;
+      for (const row of rows) {
+        if (filter.label !== undefined && row.label !== filter.label) continue;
+        if (filter.labelPrefix !== undefined && (row.label === null || !row.label.startsWith(filter.labelPrefix))) {
+          continue;
+        }
+        if (filter.metadata) {
+          const metadata = JSON.parse(row.metadata) as Record<string, string>;
+          if (!Object.entries(filter.metadata).every(([k, v]) => metadata[k] === v)) continue;
+        }
+        revoke.run(now, row.id);
+        count += 1;
+      }
+      return count;
+    });
+    return run.immediate();
+  }
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const db = this.#conn;
+    const now = this.#now();
+    const today = utcDay(now);
+    const run = db.transaction((): ReserveResult => {
+      const claim = input.idempotency;
+      let existing: ReservationRow | undefined;
+      if (claim) {
+        existing = db
+          .prepare('SELECT * FROM reservations WHERE key_id = ? AND idempotency_key = ?')
+          .get(input.keyId, claim.key) as ReservationRow | undefined;
+      }
+      if (existing && claim) {
+        const key = db.prepare('SELECT * FROM keys WHERE id = ?').get(input.keyId) as KeyRow | undefined;
+        const status = key ? statusRefusal(key, now) : 'key_invalid';
+        if (status) return { ok: false, code: status, key: key ? this.#toRecord(key) : null };
+        if (existing.fingerprint !== claim.fingerprint) {
+          return { ok: false, code: 'idempotency_mismatch', key: key ? this.#toRecord(key) : null };
+        }
+        if (existing.status !== 'released') {
+          return { ok: true, reservationId: existing.id, replay: true, key: this.#toRecord(key as KeyRow) };
+        }
+      }
+      // The decision and the increment are one statement: every condition is in the WHERE clause.
+      const updated = db
+        .prepare(
+          `UPDATE keys SET
+             committed = committed + @amount,
+             reserved = reserved + @amount,
+             day_committed = CASE WHEN day = @today THEN day_committed + @amount ELSE @amount END,
+             day = @today,
+             calls = calls + 1
+           WHERE id = @id AND status = 'active' AND expires_at > @now
+             AND (max_usd_per_call IS NULL OR @amount <= max_usd_per_call)
+             AND (usd_cap IS NULL OR committed + @amount <= usd_cap)
+             AND (daily_usd_cap IS NULL
+                  OR (CASE WHEN day = @today THEN day_committed ELSE 0 END) + @amount <= daily_usd_cap)
+           RETURNING *`,
+        )
+        .get({ id: input.keyId, amount: input.amount, today, now }) as KeyRow | undefined;
+      if (!updated) return this.#diagnose(input, now, today);
+      const reservationId = existing?.id ?? `res_${randomUUID().replaceAll('-', '')}`;
+      db.prepare(
+        `INSERT INTO reservations (id, key_id, amount, day, status, idempotency_key, fingerprint, created_at)
+         VALUES (@id, @keyId, @amount, @day, 'reserved', @idem, @fingerprint, @now)
+         ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, day = excluded.day, status = 'reserved'`,
+      ).run({
+        id: reservationId,
+        keyId: input.keyId,
+        amount: input.amount,
+        day: today,
+        idem: claim?.key ?? null,
+        fingerprint: claim?.fingerprint ?? null,
+        now,
+      });
+      return { ok: true, reservationId, replay: false, key: this.#toRecord(updated) };
+    });
+    return run.immediate();
+  }
+
+  async settle(input: { readonly reservationId: string; readonly amount: number }): Promise<void> {
+    const db = this.#conn;
+    // One IMMEDIATE transaction holds the write lock from the read to the writes, so nothing interleaves.
+    db.transaction(() => {
+      const res = db
+        .prepare(`SELECT * FROM reservations WHERE id = ? AND status IN ('reserved', 'uncertain')`)
+        .get(input.reservationId) as ReservationRow | undefined;
+      if (!res) return;
+      db.prepare(`UPDATE reservations SET status = 'settled', amount = ? WHERE id = ?`).run(input.amount, res.id);
+      db.prepare(
+        `UPDATE keys SET
+           committed = committed + @delta,
+           reserved = reserved - @inFlight,
+           day_committed = CASE WHEN day = @day THEN max(0, day_committed + @delta) ELSE day_committed END
+         WHERE id = @keyId`,
+      ).run({
+        keyId: res.key_id,
+        day: res.day,
+        delta: input.amount - res.amount,
+        inFlight: res.status === 'reserved' ? res.amount : 0,
+      });
+    }).immediate();
+  }
+
+  async release(input: { readonly reservationId: string }): Promise<void> {
+    const db = this.#conn;
+    db.transaction(() => {
+      const res = db
+        .prepare(`UPDATE reservations SET status = 'released' WHERE id = ? AND status = 'reserved' RETURNING *`)
+        .get(input.reservationId) as ReservationRow | undefined;
+      if (!res) return;
+      db.prepare(
+        `UPDATE keys SET
+           committed = committed - @amount,
+           reserved = reserved - @amount,
+           day_committed = CASE WHEN day = @day THEN max(0, day_committed - @amount) ELSE day_committed END
+         WHERE id = @keyId`,
+      ).run({ keyId: res.key_id, amount: res.amount, day: res.day });
+    }).immediate();
+  }
+
+  async markUncertain(input: { readonly reservationId: string }): Promise<void> {
+    const db = this.#conn;
+    db.transaction(() => {
+      const res = db
+        .prepare(`UPDATE reservations SET status = 'uncertain' WHERE id = ? AND status = 'reserved' RETURNING *`)
+        .get(input.reservationId) as ReservationRow | undefined;
+      if (!res) return;
+      db.prepare('UPDATE keys SET reserved = reserved - ? WHERE id = ?').run(res.amount, res.key_id);
+    }).immediate();
+  }
+
+  async appendAudit(row: NewAuditRow): Promise<AuditRow> {
+    const db = this.#conn;
+    const id = db.transaction(() => {
+      const result = db
+        .prepare(
+          `INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
+             cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
+           VALUES (@ts, @keyId, @label, @vendor, @method, @path, @decision, @code, @upstreamStatus,
+             @costReserved, @costSettled, @settlement, @idempotencyKey, @vendorRequestId, @requestId, @latencyMs)`,
+        )
+        .run({ ...row, latencyMs: Math.round(row.latencyMs) });
+      if (row.decision === 'denied' && row.keyId) {
+        db.prepare('UPDATE keys SET denied_calls = denied_calls + 1 WHERE id = ?').run(row.keyId);
+      }
+      return String(result.lastInsertRowid);
+    }).immediate();
+    return { ...row, id };
+  }
+
+  async queryAudit(query: AuditQuery): Promise<Page<AuditRow>> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: query.limit + 1 };
+    const add = (clause: string, name: string, value: unknown) => {
+      if (value === undefined) return;
+      where.push(clause);
+      params[name] = value;
+    };
+    add('id < @cursor', 'cursor', query.cursor === undefined ? undefined : Number(query.cursor));
+    add('key_id = @keyId', 'keyId', query.keyId);
+    add('label = @label', 'label', query.label);
+    add('substr(label, 1, length(@prefix)) = @prefix', 'prefix', query.labelPrefix);
+    add('vendor = @vendor', 'vendor', query.vendor);
+    add('decision = @decision', 'decision', query.decision);
+    add('ts >= @since', 'since', query.since);
+    add('ts < @until', 'until', query.until);
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
+    const rows = (this.#conn.prepare(sql).all(params) as Record<string, unknown>[]).map(toAuditRow);
+    const page = rows.slice(0, query.limit);
+    return { data: page, nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  #diagnose(input: ReserveInput, now: number, today: string): ReserveResult {
+    const row = this.#conn.prepare('SELECT * FROM keys WHERE id = ?').get(input.keyId) as KeyRow | undefined;
+    if (!row) return { ok: false, code: 'key_invalid', key: null };
+    const key = this.#toRecord(row);
+    const status = statusRefusal(row, now);
+    if (status) return { ok: false, code: status, key };
+    const refusal = capRefusal({
+      amount: input.amount,
+      committed: row.committed,
+      dayCommitted: row.day === today ? row.day_committed : 0,
+      usdCap: row.usd_cap,
+      dailyUsdCap: row.daily_usd_cap,
+      maxUsdPerCall: row.max_usd_per_call,
+    });
+    return { ok: false, ...(refusal ?? { code: 'cap_exhausted' }), key };
+  }
+
+  #mustGet(id: string): KeyRecord {
+    const row = this.#conn.prepare('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow | undefined;
+    if (!row) throw new Error(`key ${id} vanished after insert`);
+    return this.#toRecord(row);
+  }
+
+  #toRecord(row: KeyRow): KeyRecord {
+    const today = utcDay(this.#now());
+    return {
+      id: row.id,
+      tokenHash: row.token_hash,
+      vendor: row.vendor,
+      label: row.label,
+      metadata: JSON.parse(row.metadata) as Record<string, string>,
+      usdCap: row.usd_cap,
+      dailyUsdCap: row.daily_usd_cap,
+      maxUsdPerCall: row.max_usd_per_call,
+      allowedEndpoints: JSON.parse(row.allowed_endpoints) as string[],
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      status: row.status,
+      revokedAt: row.revoked_at,
+      spent: row.committed - row.reserved,
+      reserved: row.reserved,
+      spentToday: row.day === today ? row.day_committed : 0,
+      calls: row.calls,
+      deniedCalls: row.denied_calls,
+    };
+  }
+}
+
+function statusRefusal(row: Pick<KeyRow, 'status' | 'expires_at'>, now: number): 'key_revoked' | 'key_expired' | null {
+  if (row.status === 'revoked') return 'key_revoked';
+  if (row.expires_at <= now) return 'key_expired';
+  return null;
+}
+
+function toAuditRow(row: Record<string, unknown>): AuditRow {
+  return {
+    id: String(row.id),
+    ts: row.ts as number,
+    keyId: row.key_id as string | null,
+    label: row.label as string | null,
+    vendor: row.vendor as string | null,
+    method: row.method as string,
+    path: row.path as string,
+    decision: row.decision as AuditRow['decision'],
+    code: row.code as string | null,
+    upstreamStatus: row.upstream_status as number | null,
+    costReserved: row.cost_reserved as number | null,
+    costSettled: row.cost_settled as number | null,
+    settlement: row.settlement as AuditRow['settlement'],
+    idempotencyKey: row.idempotency_key as string | null,
+    vendorRequestId: row.vendor_request_id as string | null,
+    requestId: row.request_id as string,
+    latencyMs: row.latency_ms as number,
+  };
+}
