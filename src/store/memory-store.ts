@@ -14,6 +14,7 @@ import type {
   ReserveInput,
   ReserveResult,
   Settlement,
+  SettleInput,
   Store,
 } from './types.js';
 
@@ -38,6 +39,7 @@ interface Reservation {
   status: Settlement;
   idempotencyKey: string | null;
   fingerprint: string | null;
+  objectId: string | null;
 }
 
 /**
@@ -169,6 +171,7 @@ export class MemoryStore implements Store {
       status: 'reserved',
       idempotencyKey: claim?.key ?? null,
       fingerprint: claim?.fingerprint ?? null,
+      objectId: null,
     };
     Object.assign(reservation, { amount: input.amount, day: today, status: 'reserved' satisfies Settlement });
     this.#reservations.set(reservation.id, reservation);
@@ -176,7 +179,7 @@ export class MemoryStore implements Store {
     return { ok: true, reservationId: reservation.id, replay: false, key: this.#snapshot(row) };
   }
 
-  async settle(input: { readonly reservationId: string; readonly amount: number }): Promise<void> {
+  async settle(input: SettleInput): Promise<void> {
     const res = this.#reservations.get(input.reservationId);
     if (!res || (res.status !== 'reserved' && res.status !== 'uncertain')) return;
     const row = this.#keys.get(res.keyId);
@@ -187,6 +190,14 @@ export class MemoryStore implements Store {
     if (row.day === res.day) row.dayCommitted = Math.max(0, row.dayCommitted + delta);
     res.amount = input.amount;
     res.status = 'settled';
+    res.objectId = input.objectId ?? res.objectId;
+  }
+
+  async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
+    for (const res of this.#reservations.values()) {
+      if (res.keyId === input.keyId && res.objectId === input.objectId && res.status !== 'released') return true;
+    }
+    return false;
   }
 
   async release(input: { readonly reservationId: string }): Promise<void> {

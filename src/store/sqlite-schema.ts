@@ -35,9 +35,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     status TEXT NOT NULL,
     idempotency_key TEXT,
     fingerprint TEXT,
+    object_id TEXT,
     created_at INTEGER NOT NULL,
     UNIQUE (key_id, idempotency_key)
   );
+  CREATE INDEX reservations_object ON reservations(key_id, object_id);
   CREATE TABLE audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     ts INTEGER NOT NULL,

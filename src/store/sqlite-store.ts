@@ -15,6 +15,7 @@ import type {
   Page,
   ReserveInput,
   ReserveResult,
+  SettleInput,
   Store,
 } from './types.js';
 
@@ -253,7 +254,7 @@ export class SqliteStore implements Store {
     return run.immediate();
   }
 
-  async settle(input: { readonly reservationId: string; readonly amount: number }): Promise<void> {
+  async settle(input: SettleInput): Promise<void> {
     const db = this.#conn;
     // One IMMEDIATE transaction holds the write lock from the read to the writes, so nothing interleaves.
     db.transaction(() => {
@@ -261,7 +262,11 @@ export class SqliteStore implements Store {
         .prepare(`SELECT * FROM reservations WHERE id = ? AND status IN ('reserved', 'uncertain')`)
         .get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
-      db.prepare(`UPDATE reservations SET status = 'settled', amount = ? WHERE id = ?`).run(input.amount, res.id);
+      db.prepare(`UPDATE reservations SET status = 'settled', amount = ?, object_id = coalesce(?, object_id) WHERE id = ?`).run(
+        input.amount,
+        input.objectId ?? null,
+        res.id,
+      );
       db.prepare(
         `UPDATE keys SET
            committed = committed + @delta,
@@ -275,6 +280,13 @@ export class SqliteStore implements Store {
         inFlight: res.status === 'reserved' ? res.amount : 0,
       });
     }).immediate();
+  }
+
+  async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
+    const row = this.#conn
+      .prepare(`SELECT 1 FROM reservations WHERE key_id = ? AND object_id = ? AND status <> 'released' LIMIT 1`)
+      .get(input.keyId, input.objectId);
+    return row !== undefined;
   }
 
   async release(input: { readonly reservationId: string }): Promise<void> {

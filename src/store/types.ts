@@ -75,6 +75,12 @@ export type ReserveResult =
       readonly key: KeyRecord | null;
     };
 
+export interface SettleInput {
+  readonly reservationId: string;
+  readonly amount: Micros;
+  readonly objectId?: string | null | undefined;
+}
+
 export interface KeyQuery {
   readonly label?: string | undefined;
   readonly labelPrefix?: string | undefined;
@@ -153,8 +159,13 @@ export interface Store {
    * A zero amount still checks status and expiry: every forwarded call goes through here.
    */
   reserve(input: ReserveInput): Promise<ReserveResult>;
-  /** Moves a reservation that is in flight or uncertain to settled at `amount`. No-op otherwise. */
-  settle(input: { readonly reservationId: string; readonly amount: Micros }): Promise<void>;
+  /**
+   * Moves a reservation that is in flight or uncertain to settled at `amount`. No-op otherwise.
+   * `objectId` names the vendor object the call created (e.g. a PaymentIntent), for `hasObject`.
+   */
+  settle(input: SettleInput): Promise<void>;
+  /** Whether a settled or uncertain reservation of this key created the vendor object `objectId`. */
+  hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean>;
   /** Gives an in-flight reservation back. No-op unless it is still in flight. */
   release(input: { readonly reservationId: string }): Promise<void>;
   /** Keeps an in-flight reservation as spent because the vendor may have moved money. No-op otherwise. */

@@ -98,6 +98,20 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       expect(await store.getKey(key.id)).toMatchObject({ reserved: 0, spent: 8 * USD });
     });
 
+    it('remembers which vendor objects a key created, and forgets released ones', async () => {
+      const key = await store.issueKey(newKey());
+      const other = await store.issueKey(newKey());
+      const a = await store.reserve({ keyId: key.id, amount: USD });
+      const b = await store.reserve({ keyId: key.id, amount: USD });
+      if (!a.ok || !b.ok) throw new Error('reserve failed');
+      expect(await store.hasObject({ keyId: key.id, objectId: 'pi_1' })).toBe(false);
+      await store.settle({ reservationId: a.reservationId, amount: USD, objectId: 'pi_1' });
+      expect(await store.hasObject({ keyId: key.id, objectId: 'pi_1' })).toBe(true);
+      expect(await store.hasObject({ keyId: other.id, objectId: 'pi_1' })).toBe(false);
+      await store.release({ reservationId: b.reservationId });
+      expect(await store.hasObject({ keyId: key.id, objectId: 'pi_2' })).toBe(false);
+    });
+
     it('refuses past the lifetime cap and counts in-flight reservations against it', async () => {
       const key = await store.issueKey(newKey({ usdCap: 10 * USD }));
       expect((await store.reserve({ keyId: key.id, amount: 6 * USD })).ok).toBe(true);
