@@ -63,8 +63,6 @@ export interface Vendor {
   readonly defaultBaseUrl: string;
   /** Names of the secrets this vendor needs, e.g. `['secretKey']`. All must be set for it to be configured. */
   readonly secretNames: readonly string[];
-  /** The vault token from the credentials, in whatever form the vendor's own SDK sends them. */
-  vaultToken(headers: IncomingHttpHeaders): string | null;
   /** Turns the incoming body (JSON or the vendor's own format) into params and the forwarded bytes. */
   parseBody(input: { readonly contentType: string | undefined; readonly raw: Buffer }): ParsedBody;
   /** The idempotency key the vendor honours for this call, scoped as the vendor scopes it; `null` if none. */

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { parseDurationMs } from '../duration.js';
+import { usdToMicros } from '../money.js';
+
+const duration = (name: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const parsed = parseDurationMs(value);
+    if (parsed === null) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as "30m" or a number of seconds` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const usd = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return usdToMicros(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid amount' });
+    return z.NEVER;
+  }
+});
+
+const optionalText = z
+  .string()
+  .transform((s) => s.trim())
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** `eur=1.08,jpy=0.0067` (USD per unit) or an object of the same. */
+const fxRates = z
+  .union([z.string(), z.record(z.string(), z.union([z.string(), z.number()]))])
+  .transform((value, ctx) => {
+    const entries =
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((pair) => pair.trim())
+            .filter(Boolean)
+            .map((pair) => pair.split('=').map((p) => p.trim()) as [string, string])
+        : Object.entries(value);
+    const rates: Record<string, number> = {};
+    for (const [currency, rate] of entries) {
+      if (!currency || !/^[a-z]{3}$/i.test(currency) || rate === undefined) {
+        ctx.addIssue({ code: 'custom', message: `fx rate entry "${currency}" must be like eur=1.08` });
+        return z.NEVER;
+      }
+      try {
+        rates[currency.toLowerCase()] = usdToMicros(rate, `fx rate for ${currency}`);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid rate' });
+        return z.NEVER;
+      }
+    }
+    return rates;
+  });
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) =>
+  typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v),
+);
+
+/**
+ * Every setting, under the names of the HTTP contract. The same names work as environment variables,
+ * as CLI flags (`--port` for `SPENDGATE_PORT`) and as keys in a JSON config file.
+ */
+export const configSchema = z.object({
+  SPENDGATE_HOST: z.string().default('127.0.0.1'),
+  SPENDGATE_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  SPENDGATE_ADMIN_TOKEN: z
+    .string({ error: 'SPENDGATE_ADMIN_TOKEN is required' })
+    .min(16, 'SPENDGATE_ADMIN_TOKEN must be at least 16 characters'),
+  SPENDGATE_DB: z.string().min(1).default('./spendgate.db'),
+  SPENDGATE_DB_POOL_MAX: positiveInt.default(10),
+  SPENDGATE_DB_STATEMENT_TIMEOUT_MS: positiveInt.default(5000),
+  SPENDGATE_DB_CONNECT_TIMEOUT_MS: positiveInt.default(2000),
+  STRIPE_SECRET_KEY: optionalText,
+  TWILIO_ACCOUNT_SID: optionalText,
+  TWILIO_AUTH_TOKEN: optionalText,
+  RESEND_API_KEY: optionalText,
+  SPENDGATE_STRIPE_BASE_URL: z.url().default('https://api.stripe.com'),
+  SPENDGATE_TWILIO_BASE_URL: z.url().default('https://api.twilio.com'),
+  SPENDGATE_RESEND_BASE_URL: z.url().default('https://api.resend.com'),
+  /** Largest request body the proxy reads, in bytes. */
+  SPENDGATE_MAX_BODY_BYTES: positiveInt.default(1_048_576),
+  /** Longest TTL a key may be issued with. */
+  SPENDGATE_MAX_TTL: duration('SPENDGATE_MAX_TTL').default(86_400_000),
+  /** TTL for keys issued without `expires_in` or `expires_at`. */
+  SPENDGATE_DEFAULT_TTL: duration('SPENDGATE_DEFAULT_TTL').default(3_600_000),
+  /** Cap applied when a key names none. Without it, a key with no cap is refused (`cap_required`). */
+  SPENDGATE_DEFAULT_DAILY_USD_CAP: usd.optional(),
+  SPENDGATE_FX_RATES: fxRates.default({}),
+  SPENDGATE_UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
+  SPENDGATE_UPSTREAM_HEADERS_TIMEOUT_MS: positiveInt.default(30_000),
+  SPENDGATE_UPSTREAM_BODY_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Per-segment SMS price in USD for destinations the country table does not cover (default $0.0083). */
+  SPENDGATE_TWILIO_SMS_USD: usd.optional(),
+  SPENDGATE_RESEND_EMAIL_USD: usd.optional(),
+  SPENDGATE_SANDBOX: bool.default(false),
+  SPENDGATE_SANDBOX_ALLOW_SECRETS: bool.default(false),
+  SPENDGATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ProxyConfigInput = z.input<typeof configSchema>;
+export type ProxyConfig = z.output<typeof configSchema>;
+export const CONFIG_NAMES = Object.keys(configSchema.shape) as (keyof ProxyConfig)[];

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+const money = z.union([z.number(), z.string()]);
+const label = z.string().min(1).max(256);
+const metadata = z
+  .record(z.string().min(1).max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 50, 'metadata may hold at most 50 entries');
+
+/** `POST /v1/keys` and `POST /vault/keys`. Unknown fields are refused so a typo never silently drops a cap. */
+export const issueKeyBody = z.strictObject({
+  vendor: z.string().min(1),
+  daily_usd_cap: money.optional(),
+  usd_cap: money.optional(),
+  max_usd_per_call: money.optional(),
+  allowed_endpoints: z.array(z.string().min(1).max(512)).min(1).max(100),
+  expires_in: z.union([z.string(), z.number()]).optional(),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+  label: label.optional(),
+  metadata: metadata.optional(),
+});
+
+/** `POST /v1/keys/revoke`: exactly one filter, so an empty body can never revoke everything. */
+export const bulkRevokeBody = z
+  .strictObject({
+    label: label.optional(),
+    label_prefix: label.optional(),
+    metadata: metadata.optional(),
+  })
+  .refine(
+    (b) => [b.label, b.label_prefix, b.metadata].filter((v) => v !== undefined).length === 1,
+    'give exactly one of label, label_prefix or metadata',
+  )
+  .refine((b) => b.metadata === undefined || Object.keys(b.metadata).length > 0, {
+    message: 'metadata must name at least one entry',
+    path: ['metadata'],
+  });
+
+const limit = z.coerce.number().int().min(1).max(500).default(50);
+const cursor = z.string().regex(/^\d+$/, 'cursor must come from next_cursor').optional();
+
+export const listKeysQuery = z.strictObject({
+  label: label.optional(),
+  label_prefix: label.optional(),
+  status: z.enum(['active', 'revoked']).optional(),
+  vendor: z.string().optional(),
+  limit,
+  cursor,
+});
+
+const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => Date.parse(s));
+
+export const auditQuery = z.strictObject({
+  key_id: z.string().optional(),
+  label: label.optional(),
+  label_prefix: label.optional(),
+  vendor: z.string().optional(),
+  decision: z.enum(['allowed', 'denied']).optional(),
+  since: instant.optional(),
+  until: instant.optional(),
+  limit,
+  cursor,
+});

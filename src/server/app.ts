@@ -1,0 +1,66 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { SpendgateError, spendgateError } from '../errors/index.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import type { ProxyContext } from './context.js';
+import { refusalBody, refusalHeaders } from './refusal.js';
+import { createVendorCallHandler, errorSummary } from './vendor-call.js';
+
+/**
+ * The proxy's HTTP application: admin routes at fixed paths, and every other path treated as a vendor
+ * call (`/stripe/v1/...` prefixed, or `/v1/...` routed by the key's vendor).
+ */
+export function buildApp(ctx: ProxyContext): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: ctx.config.SPENDGATE_MAX_BODY_BYTES,
+    // Paths are matched exactly as sent; the proxy's own normaliser decides what is ambiguous.
+    ignoreTrailingSlash: false,
+    ignoreDuplicateSlashes: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    requestTimeout: 0,
+    // Fastify rejects undecodable URLs before routing; they get the contract's code like any other bad path.
+    frameworkErrors: (error, _request, reply) => {
+      const code = (error as { code?: string }).code;
+      const refusal =
+        code === 'FST_ERR_BAD_URL'
+          ? spendgateError('path_invalid', 'The request path has malformed percent-encoding')
+          : spendgateError('bad_request', 'The request could not be parsed');
+      return reply.code(refusal.status).headers(refusalHeaders(refusal.code)).send(refusalBody(refusal));
+    },
+  });
+
+  // Every body arrives as raw bytes: vendor bodies are priced and forwarded byte-exact, and admin routes
+  // parse JSON themselves so that malformed JSON and wrong media types get the contract's codes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((err, _request, reply) => {
+    let error: SpendgateError;
+    if (SpendgateError.isInstance(err)) {
+      error = err;
+    } else if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      error = spendgateError('body_too_large', `The request body exceeds ${ctx.config.SPENDGATE_MAX_BODY_BYTES} bytes`);
+    } else if ((err as { code?: string }).code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+      error = spendgateError('bad_request', 'Content-Length does not match the body');
+    } else {
+      ctx.logger.error({ err: errorSummary(err) }, 'unhandled error');
+      error = spendgateError('internal_error', 'Internal error');
+    }
+    if (error.code === 'ledger_unavailable') ctx.logger.error({ err: errorSummary(error.cause) }, 'ledger unavailable');
+    return reply.code(error.status).headers(refusalHeaders(error.code)).send(refusalBody(error));
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  registerAdminRoutes(app, ctx);
+
+  const vendorCall = createVendorCallHandler(ctx);
+  app.all('/*', vendorCall);
+  app.all('/', vendorCall);
+
+  app.setNotFoundHandler((request, reply) => {
+    const error = spendgateError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.code(404).send(refusalBody(error));
+  });
+  return app;
+}

@@ -1,0 +1,25 @@
+import { ERROR_CODES, SpendgateError, type ErrorCode } from '../errors/index.js';
+
+/**
+ * The refusal body of the HTTP contract: `code` at the top level (the seeds read `resp.json()["code"]`) and
+ * inside `error`, where the vendor SDKs look for a message. `message` is repeated at the top level because
+ * the Twilio SDK reads it from there.
+ */
+export function refusalBody(error: SpendgateError): Record<string, unknown> {
+  return {
+    code: error.code,
+    message: error.message,
+    error: {
+      type: 'spendgate_error',
+      code: error.code,
+      retryable: error.retryable,
+      message: error.message,
+      ...error.details,
+    },
+  };
+}
+
+export function refusalHeaders(code: ErrorCode): Record<string, string> {
+  // The Stripe SDK obeys this header; it stops automatic retries of a refusal that cannot succeed.
+  return { 'stripe-should-retry': ERROR_CODES[code].retryable ? 'true' : 'false' };
+}

@@ -1,0 +1,387 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SpendgateError, spendgateError, type ErrorCode } from '../errors/index.js';
+import { formatUsd, microsToUsd } from '../money.js';
+import { isEndpointAllowed, parseEndpointRule, type EndpointRule } from '../policy/endpoint-allowlist.js';
+import { normalizePath } from '../policy/normalize-path.js';
+import type { KeyRecord, NewAuditRow, ReserveResult, Settlement } from '../store/types.js';
+import type { ConfiguredVendor } from '../vendors/registry.js';
+import type { VendorRequest } from '../vendors/types.js';
+import type { ProxyContext } from './context.js';
+import { ForwardError, type ForwardResponse } from './forwarder.js';
+import { refusalBody, refusalHeaders } from './refusal.js';
+import { hashToken, secretsEqual, vaultTokenFrom } from './tokens.js';
+import { remainingMicros } from './views.js';
+
+/** Headers that describe one hop, or that the proxy sets itself; never copied across (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'authorization',
+  'accept-encoding',
+  'content-encoding',
+]);
+
+const ADMIN_PREFIXES = ['/v1/keys', '/v1/audit', '/vault/'];
+
+/** Everything known about the call so far, for the audit row written however it ends. */
+interface CallState {
+  readonly started: number;
+  readonly requestId: string;
+  method: string;
+  path: string;
+  key: KeyRecord | null;
+  vendor: string | null;
+  idempotencyKey: string | null;
+}
+
+/**
+ * One vendor call: authenticate the vault key, check policy, price, reserve, forward, settle, audit.
+ * Nothing is forwarded unless the reservation succeeded, and every call leaves one audit row.
+ */
+export function createVendorCallHandler(ctx: ProxyContext) {
+  const rulesCache = new WeakMap<readonly string[], EndpointRule[]>();
+  const rulesFor = (key: KeyRecord) => {
+    let rules = rulesCache.get(key.allowedEndpoints);
+    if (!rules) {
+      rules = key.allowedEndpoints.map(parseEndpointRule);
+      rulesCache.set(key.allowedEndpoints, rules);
+    }
+    return rules;
+  };
+
+  return async function vendorCall(request: FastifyRequest, reply: FastifyReply) {
+    const state: CallState = {
+      started: performance.now(),
+      requestId: `req_sg_${randomBytes(9).toString('base64url')}`,
+      method: request.method,
+      path: request.url.split('?')[0] ?? '/',
+      key: null,
+      vendor: null,
+      idempotencyKey: null,
+    };
+    reply.header('spendgate-request-id', state.requestId);
+    try {
+      return await handle(request, reply, state);
+    } catch (err) {
+      const error = toSpendgateError(err, ctx);
+      await audit(state, { decision: 'denied', code: error.code }).catch((auditErr: unknown) => {
+        ctx.logger.error({ err: errorSummary(auditErr), request_id: state.requestId }, 'audit write failed');
+      });
+      ctx.logger.info(
+        { event: 'call_denied', request_id: state.requestId, key_id: state.key?.id, vendor: state.vendor, method: state.method, path: state.path, code: error.code },
+        'vendor call refused',
+      );
+      return reply.code(error.status).headers(refusalHeaders(error.code)).send(refusalBody(error));
+    }
+  };
+
+  async function handle(request: FastifyRequest, reply: FastifyReply, state: CallState) {
+    const [rawPath = '/', ...rest] = request.url.split('?');
+    const query = rest.join('?');
+    if (ADMIN_PREFIXES.some((p) => rawPath === p.replace(/\/$/, '') || rawPath.startsWith(p))) {
+      throw spendgateError('not_found', `No admin route ${request.method} ${rawPath}`);
+    }
+    const firstSegment = rawPath.split('/')[1] ?? '';
+    const prefixed = ctx.vendors.get(firstSegment);
+    const vendorRawPath = prefixed ? rawPath.slice(firstSegment.length + 1) || '/' : rawPath;
+    state.vendor = prefixed?.vendor.name ?? null;
+
+    const token = vaultTokenFrom(request.headers);
+    if (token === null) throw spendgateError('key_invalid', 'Missing vault key (Authorization: Bearer vk_… or Basic)');
+    const tokenHash = hashToken(token);
+    const key = await ledger(() => ctx.store.findKeyByTokenHash(tokenHash));
+    if (!key || !secretsEqual(key.tokenHash, tokenHash)) throw spendgateError('key_invalid', 'Unknown vault key');
+    state.key = key;
+    if (prefixed && prefixed.vendor.name !== key.vendor) {
+      throw spendgateError('vendor_mismatch', `This key is for ${key.vendor}, not ${prefixed.vendor.name}`, { key_id: key.id });
+    }
+    const configured = ctx.vendors.get(key.vendor);
+    if (!configured) throw spendgateError('unknown_vendor', `Vendor ${key.vendor} is not known to this proxy`);
+    state.vendor = key.vendor;
+    if (key.status === 'revoked') throw spendgateError('key_revoked', `Key ${key.id} has been revoked`, { key_id: key.id });
+    if (key.expiresAt <= ctx.now()) throw spendgateError('key_expired', `Key ${key.id} has expired`, { key_id: key.id });
+
+    const path = normalizePath(vendorRawPath);
+    state.path = path;
+    if (!isEndpointAllowed(rulesFor(key), request.method, path)) {
+      throw spendgateError('endpoint_not_allowed', `${request.method} ${path} is not in this key's allowed_endpoints`, {
+        key_id: key.id,
+      });
+    }
+    if (!configured.secrets) {
+      throw spendgateError('vendor_not_configured', `The proxy has no credentials configured for ${key.vendor}`);
+    }
+
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const parsed = configured.vendor.parseBody({ contentType: request.headers['content-type'], raw });
+    const vendorRequest: VendorRequest = {
+      method: request.method,
+      path,
+      query,
+      headers: request.headers,
+      params: parsed.params,
+      body: parsed.body,
+    };
+    const pricing = { fxRates: ctx.config.SPENDGATE_FX_RATES };
+    const estimate = configured.vendor.estimateCost(vendorRequest, pricing);
+    let amount: number;
+    if (estimate.kind === 'refused') throw spendgateError('cost_unknown', estimate.message, { key_id: key.id });
+    if (estimate.kind === 'covered') {
+      const covered = await ledger(() => ctx.store.hasObject({ keyId: key.id, objectId: estimate.objectId }));
+      if (!covered) throw spendgateError('cost_unknown', estimate.message, { key_id: key.id });
+      amount = 0;
+    } else {
+      amount = estimate.amount;
+    }
+
+    const idempotency = configured.vendor.idempotencyKey(vendorRequest);
+    state.idempotencyKey = typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : null;
+    const fingerprint = createHash('sha256').update(`${request.method} ${path}?${query}\n`).update(parsed.body).digest('hex');
+    const reservation = await ledger(() =>
+      ctx.store.reserve({
+        keyId: key.id,
+        amount,
+        ...(idempotency === null ? {} : { idempotency: { key: idempotency, fingerprint } }),
+      }),
+    );
+    if (!reservation.ok) throw reserveRefusal(reservation, amount, key);
+
+    return forwardAndSettle({ reply, state, configured, vendorRequest, parsedContentType: parsed.contentType, amount, reservation });
+  }
+
+  async function forwardAndSettle(input: {
+    reply: FastifyReply;
+    state: CallState;
+    configured: ConfiguredVendor;
+    vendorRequest: VendorRequest;
+    parsedContentType: string | null;
+    amount: number;
+    reservation: Extract<ReserveResult, { ok: true }>;
+  }) {
+    const { reply, state, configured, vendorRequest, amount, reservation } = input;
+    const upstream = configured.vendor.upstream(vendorRequest, configured.secrets ?? {});
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(vendorRequest.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-forwarded-')) continue;
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    if (input.parsedContentType) headers['content-type'] = input.parsedContentType;
+    headers['accept-encoding'] = 'identity';
+    Object.assign(headers, upstream.headers);
+    const forwardPath = upstream.path.split('/').map(encodeURIComponent).join('/');
+
+    let response: ForwardResponse;
+    try {
+      response = await ctx.forwarder.send({
+        vendor: configured.vendor.name,
+        method: vendorRequest.method,
+        path: vendorRequest.query ? `${forwardPath}?${vendorRequest.query}` : forwardPath,
+        headers,
+        body: vendorRequest.body.length > 0 ? vendorRequest.body : null,
+      });
+    } catch (err) {
+      const failure = err instanceof ForwardError ? err : new ForwardError({ kind: 'reset', sent: true, cause: err });
+      // A request the vendor never saw moved no money; anything else might have.
+      const settlement: Settlement = failure.sent ? 'uncertain' : 'released';
+      if (!reservation.replay) {
+        await settleSafely(state, () =>
+          failure.sent
+            ? ctx.store.markUncertain({ reservationId: reservation.reservationId })
+            : ctx.store.release({ reservationId: reservation.reservationId }),
+        );
+      }
+      const code: ErrorCode = failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable';
+      const error = spendgateError(code, `The ${configured.vendor.name} API ${failure.kind === 'timeout' ? 'timed out' : 'could not be reached'}`, {
+        key_id: state.key?.id,
+      });
+      await auditSafely(state, {
+        decision: 'allowed',
+        code,
+        costReserved: amount,
+        costSettled: settlement === 'released' ? 0 : amount,
+        settlement,
+      });
+      ctx.logger.warn(
+        { event: 'upstream_failed', request_id: state.requestId, key_id: state.key?.id, vendor: state.vendor, kind: failure.kind, sent: failure.sent },
+        'upstream call failed',
+      );
+      return reply.code(error.status).headers(refusalHeaders(code)).send(refusalBody(error));
+    }
+
+    const json = parseJson(response);
+    let settlement: Settlement;
+    let settled: number | null;
+    if (response.status >= 200 && response.status < 300) {
+      const pricing = { fxRates: ctx.config.SPENDGATE_FX_RATES };
+      settled = configured.vendor.actualCost(vendorRequest, { status: response.status, json }, amount, pricing);
+      const objectId = configured.vendor.createdObjectId(vendorRequest, { status: response.status, json });
+      await settleSafely(state, () =>
+        ctx.store.settle({ reservationId: reservation.reservationId, amount: settled ?? amount, objectId }),
+      );
+      settlement = 'settled';
+    } else if (response.status < 500) {
+      settlement = reservation.replay ? 'settled' : 'released';
+      settled = reservation.replay ? null : 0;
+      if (!reservation.replay) {
+        await settleSafely(state, () => ctx.store.release({ reservationId: reservation.reservationId }));
+      }
+    } else {
+      settlement = 'uncertain';
+      settled = amount;
+      if (!reservation.replay) {
+        await settleSafely(state, () => ctx.store.markUncertain({ reservationId: reservation.reservationId }));
+      }
+    }
+    const vendorRequestId = configured.vendor.vendorRequestId(response.headers, json);
+    await auditSafely(state, {
+      decision: 'allowed',
+      code: null,
+      upstreamStatus: response.status,
+      costReserved: reservation.replay ? 0 : amount,
+      costSettled: settled,
+      settlement,
+      vendorRequestId,
+    });
+    ctx.logger.info(
+      {
+        event: 'call_forwarded',
+        request_id: state.requestId,
+        key_id: state.key?.id,
+        vendor: state.vendor,
+        method: state.method,
+        path: state.path,
+        status: response.status,
+        settlement,
+        replay: reservation.replay,
+      },
+      'vendor call forwarded',
+    );
+
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name)) continue;
+      reply.header(name, value);
+    }
+    if (ctx.sandbox) reply.header('spendgate-sandbox', 'true');
+    return reply.code(response.status).send(response.body);
+  }
+
+  /** A store failure after forwarding must not lose the vendor's answer; the reservation stays counted. */
+  async function settleSafely(state: CallState, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      ctx.logger.error({ err: errorSummary(err), request_id: state.requestId, key_id: state.key?.id }, 'settlement failed; reservation kept');
+    }
+  }
+
+  async function auditSafely(state: CallState, row: Partial<NewAuditRow> & Pick<NewAuditRow, 'decision' | 'code'>) {
+    try {
+      await audit(state, row);
+    } catch (err) {
+      ctx.logger.error({ err: errorSummary(err), request_id: state.requestId }, 'audit write failed');
+    }
+  }
+
+  async function audit(state: CallState, row: Partial<NewAuditRow> & Pick<NewAuditRow, 'decision' | 'code'>) {
+    await ctx.store.appendAudit({
+      ts: ctx.now(),
+      keyId: state.key?.id ?? null,
+      label: state.key?.label ?? null,
+      vendor: state.vendor,
+      method: state.method,
+      path: state.path.slice(0, 512),
+      upstreamStatus: null,
+      costReserved: null,
+      costSettled: null,
+      settlement: null,
+      idempotencyKey: state.idempotencyKey,
+      vendorRequestId: null,
+      requestId: state.requestId,
+      latencyMs: Math.round(performance.now() - state.started),
+      ...row,
+    });
+  }
+}
+
+/** Runs a store operation; any failure is a 503 `ledger_unavailable` and nothing is forwarded. */
+async function ledger<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new SpendgateError({
+      code: 'ledger_unavailable',
+      message: 'The spend ledger is unavailable, so no call is forwarded',
+      cause: err,
+    });
+  }
+}
+
+function reserveRefusal(result: Extract<ReserveResult, { ok: false }>, amount: number, fallback: KeyRecord): SpendgateError {
+  const key = result.key ?? fallback;
+  const details = { key_id: key.id };
+  switch (result.code) {
+    case 'key_invalid':
+      return spendgateError('key_invalid', 'Unknown vault key');
+    case 'key_revoked':
+      return spendgateError('key_revoked', `Key ${key.id} has been revoked`, details);
+    case 'key_expired':
+      return spendgateError('key_expired', `Key ${key.id} has expired`, details);
+    case 'idempotency_mismatch':
+      return spendgateError(
+        'idempotency_mismatch',
+        'This Idempotency-Key was already used with different parameters; use a new key for a different request',
+        details,
+      );
+    case 'per_call_limit_exceeded':
+      return spendgateError(
+        'per_call_limit_exceeded',
+        `This call needs ${formatUsd(amount)}, above the per-call limit of ${formatUsd(key.maxUsdPerCall ?? 0)} for key ${key.id}`,
+        { ...details, max_usd_per_call: microsToUsd(key.maxUsdPerCall ?? 0) },
+      );
+    case 'cap_exhausted': {
+      const daily = result.cap === 'daily_usd_cap';
+      const cap = (daily ? key.dailyUsdCap : key.usdCap) ?? 0;
+      const spent = daily ? key.spentToday : key.spent + key.reserved;
+      const remaining = remainingMicros(key) ?? 0;
+      return spendgateError(
+        'cap_exhausted',
+        `${daily ? 'Daily cap' : 'Cap'} of ${formatUsd(cap)} reached for key ${key.id} (${formatUsd(spent)} spent, this call needs ${formatUsd(amount)})`,
+        { ...details, cap: result.cap, remaining_usd: microsToUsd(remaining) },
+      );
+    }
+  }
+}
+
+function toSpendgateError(err: unknown, ctx: ProxyContext): SpendgateError {
+  if (SpendgateError.isInstance(err)) {
+    if (err.code === 'ledger_unavailable') ctx.logger.error({ err: errorSummary(err.cause) }, 'ledger unavailable');
+    return err;
+  }
+  ctx.logger.error({ err: errorSummary(err) }, 'unexpected error in vendor call');
+  return spendgateError('internal_error', 'Internal error; nothing was forwarded');
+}
+
+/** Error fields safe to log: never the request, its headers or its body. */
+export function errorSummary(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  return { type: err.name, message: err.message, code: (err as { code?: unknown }).code };
+}
+
+function parseJson(response: ForwardResponse): unknown {
+  const type = String(response.headers['content-type'] ?? '');
+  if (!type.includes('json') || response.body.length === 0) return undefined;
+  try {
+    return JSON.parse(response.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

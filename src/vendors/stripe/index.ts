@@ -1,0 +1,49 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { parseFormOrJsonBody } from '../shared/body.js';
+import type { Vendor, VendorRequest } from '../types.js';
+import { estimateStripeCost, stripeResponseCost } from './pricing.js';
+
+function header(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/**
+ * Stripe: Bearer credentials (or Basic with the key as username, which Stripe also accepts), form bodies,
+ * and an `Idempotency-Key` on every POST from the official SDK. Idempotency is scoped by connected account,
+ * as Stripe scopes it.
+ */
+export function createStripeVendor(): Vendor {
+  return {
+    name: 'stripe',
+    defaultBaseUrl: 'https://api.stripe.com',
+    secretNames: ['secretKey'],
+    parseBody: (input) => parseFormOrJsonBody(input, { arrayFormat: 'indices' }),
+    idempotencyKey(request: VendorRequest) {
+      if (request.method !== 'POST') return null;
+      const key = header(request.headers, 'idempotency-key');
+      if (key === null) return null;
+      const account = header(request.headers, 'stripe-account') ?? header(request.headers, 'stripe-context') ?? '';
+      return `${account}\u0000${key}`;
+    },
+    estimateCost: estimateStripeCost,
+    actualCost: (_request, response, estimate, context) => stripeResponseCost(response.json, context) ?? estimate,
+    createdObjectId(request, response) {
+      if (request.method !== 'POST' || (request.path !== '/v1/payment_intents' && request.path !== '/v1/charges')) {
+        return null;
+      }
+      const id = (response.json as { id?: unknown } | undefined)?.id;
+      return typeof id === 'string' ? id : null;
+    },
+    upstream(request, secrets) {
+      return {
+        path: request.path,
+        headers: { authorization: `Bearer ${secrets.secretKey ?? ''}` },
+      };
+    },
+    vendorRequestId: (headers) => {
+      const id = headers['request-id'];
+      return typeof id === 'string' ? id : null;
+    },
+  };
+}

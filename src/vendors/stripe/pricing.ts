@@ -1,0 +1,100 @@
+import { minorUnitsToMicros } from '../../currency.js';
+import { SpendgateError } from '../../errors/index.js';
+import type { CostEstimate, PricingContext, VendorRequest } from '../types.js';
+
+type Params = Readonly<Record<string, unknown>>;
+type Rule = (request: VendorRequest, params: Params, context: PricingContext) => CostEstimate;
+
+const FREE: CostEstimate = { kind: 'priced', amount: 0 };
+
+/** The call moves its own `amount` in its `currency`. */
+const ownAmount: Rule = (_request, params, context) => amountCost(params.amount, params.currency, context);
+
+/** Money moves only if the PaymentIntent exists and was paid for by this key: it must be covered. */
+const coveredIntent: Rule = (request) => {
+  const id = request.path.split('/')[3] ?? '';
+  return {
+    kind: 'covered',
+    objectId: id,
+    message: `PaymentIntent ${id} was not created with this key, so confirming or capturing it cannot be priced`,
+  };
+};
+
+const coveredCharge: Rule = (request) => {
+  const id = request.path.split('/')[3] ?? '';
+  return {
+    kind: 'covered',
+    objectId: id,
+    message: `Charge ${id} was not created with this key, so capturing it cannot be priced`,
+  };
+};
+
+/** Updating an intent is free unless it changes the amount, which would move money later on confirm. */
+const intentUpdate: Rule = (_request, params) =>
+  params.amount === undefined && params.currency === undefined
+    ? FREE
+    : { kind: 'refused', message: 'Changing the amount of an existing PaymentIntent is not priced' };
+
+/**
+ * Which POSTs move money and how much. Anything not listed is refused with `cost_unknown`: an unpriced
+ * money mover must never go through for free. Patterns are matched on whole path segments (`*` = one id).
+ */
+const POST_RULES: ReadonlyArray<readonly [string, Rule]> = [
+  ['/v1/payment_intents', ownAmount],
+  ['/v1/payment_intents/*', intentUpdate],
+  ['/v1/payment_intents/*/confirm', coveredIntent],
+  ['/v1/payment_intents/*/capture', coveredIntent],
+  ['/v1/payment_intents/*/cancel', () => FREE],
+  ['/v1/charges', ownAmount],
+  ['/v1/charges/*/capture', coveredCharge],
+  ['/v1/customers', () => FREE],
+  ['/v1/customers/*', () => FREE],
+];
+
+export function estimateStripeCost(request: VendorRequest, context: PricingContext): CostEstimate {
+  if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'DELETE') return FREE;
+  if (request.method !== 'POST') {
+    return { kind: 'refused', message: `${request.method} ${request.path} is not priced` };
+  }
+  const params = (request.params ?? {}) as Params;
+  const rule = POST_RULES.find(([pattern]) => matchesSegments(pattern, request.path))?.[1];
+  if (!rule) {
+    return { kind: 'refused', message: `POST ${request.path} may move money and has no price in spendgate` };
+  }
+  try {
+    return rule(request, params, context);
+  } catch (err) {
+    if (SpendgateError.isInstance(err) && err.code === 'cost_unknown') return { kind: 'refused', message: err.message };
+    throw err;
+  }
+}
+
+/** The amount a 2xx response says moved, in micros; `null` when it states none. */
+export function stripeResponseCost(json: unknown, context: PricingContext): number | null {
+  if (typeof json !== 'object' || json === null) return null;
+  const body = json as Params;
+  if (body.object !== 'payment_intent' && body.object !== 'charge') return null;
+  try {
+    const cost = amountCost(body.amount, body.currency, context);
+    return cost.kind === 'priced' ? cost.amount : null;
+  } catch {
+    return null;
+  }
+}
+
+function amountCost(amount: unknown, currency: unknown, context: PricingContext): CostEstimate {
+  const minor = typeof amount === 'string' && /^\d+$/.test(amount) ? Number(amount) : amount;
+  if (typeof minor !== 'number' || !Number.isSafeInteger(minor) || minor < 0) {
+    return { kind: 'refused', message: 'This call needs a non-negative integer `amount` in minor units to be priced' };
+  }
+  if (typeof currency !== 'string' || currency === '') {
+    return { kind: 'refused', message: 'This call needs a `currency` to be priced' };
+  }
+  return { kind: 'priced', amount: minorUnitsToMicros({ amount: minor, currency, fxRates: context.fxRates }) };
+}
+
+function matchesSegments(pattern: string, path: string): boolean {
+  const p = pattern.split('/');
+  const s = path.split('/');
+  return p.length === s.length && p.every((seg, i) => seg === '*' || seg === s[i]);
+}
