@@ -6,7 +6,22 @@ import type { Micros } from './money.js';
  * Source: https://docs.stripe.com/currencies#zero-decimal
  */
 export const ZERO_DECIMAL_CURRENCIES: ReadonlySet<string> = new Set([
-  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
 ]);
 
 /**
@@ -56,6 +71,7 @@ export function minorUnitsToMicros(options: {
   const divisor = 10n ** BigInt(currencyExponent(currency));
   const numerator = BigInt(amount) * BigInt(rate);
   const micros = (numerator + divisor - 1n) / divisor;
-  if (micros > BigInt(Number.MAX_SAFE_INTEGER)) throw spendgateError('cost_unknown', 'The amount is too large');
+  if (micros > BigInt(Number.MAX_SAFE_INTEGER))
+    throw spendgateError('cost_unknown', 'The amount is too large');
   return Number(micros);
 }

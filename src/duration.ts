@@ -10,7 +10,11 @@ export function parseDurationMs(value: string | number): number | null {
   }
   const text = value.trim();
   if (/^\d+$/.test(text)) return parseDurationMs(Number(text));
-  if (!/^\d+(\.\d+)?\s*(ms|s|m|h|d|w|sec|secs|second|seconds|min|mins|minute|minutes|hr|hrs|hour|hours|day|days)$/i.test(text)) {
+  if (
+    !/^\d+(\.\d+)?\s*(ms|s|m|h|d|w|sec|secs|second|seconds|min|mins|minute|minutes|hr|hrs|hour|hours|day|days)$/i.test(
+      text,
+    )
+  ) {
     return null;
   }
   const parsed = ms(text as ms.StringValue);

@@ -17,7 +17,8 @@ const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 export function parseDecimal(value: number | string, scale: number, field: string): number {
   let text: string;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw spendgateError('bad_request', `${field} must be a finite number`, { param: field });
+    if (!Number.isFinite(value))
+      throw spendgateError('bad_request', `${field} must be a finite number`, { param: field });
     text = numberToPlainString(value);
   } else {
     text = value.trim();
@@ -32,7 +33,8 @@ export function parseDecimal(value: number | string, scale: number, field: strin
   if (fraction.replace(/0+$/, '').length > scale) {
     throw spendgateError('bad_request', `${field} has more than ${scale} decimal places`, { param: field });
   }
-  const digits = BigInt(whole) * 10n ** BigInt(scale) + BigInt((fraction + '0'.repeat(scale)).slice(0, scale) || '0');
+  const digits =
+    BigInt(whole) * 10n ** BigInt(scale) + BigInt((fraction + '0'.repeat(scale)).slice(0, scale) || '0');
   if (digits > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw spendgateError('bad_request', `${field} is too large`, { param: field });
   }

@@ -5,7 +5,10 @@ import { serve } from './serve.js';
 
 /** `SPENDGATE_MAX_TTL` → `--max-ttl`, `STRIPE_SECRET_KEY` → `--stripe-secret-key`. */
 export function flagFor(name: string): string {
-  return `--${name.replace(/^SPENDGATE_/, '').toLowerCase().replaceAll('_', '-')}`;
+  return `--${name
+    .replace(/^SPENDGATE_/, '')
+    .toLowerCase()
+    .replaceAll('_', '-')}`;
 }
 
 function attributeFor(name: string): string {

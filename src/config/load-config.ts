@@ -23,7 +23,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Proxy
     try {
       parsed = JSON.parse(await readFile(options.file, 'utf8'));
     } catch (err) {
-      throw spendgateError('bad_request', `Cannot read config file ${options.file}: ${(err as Error).message}`);
+      throw spendgateError(
+        'bad_request',
+        `Cannot read config file ${options.file}: ${(err as Error).message}`,
+      );
     }
     if (typeof parsed !== 'object' || parsed === null) {
       throw spendgateError('bad_request', `Config file ${options.file} must hold a JSON object`);
@@ -35,12 +38,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Proxy
       merged[name] = value;
     }
   }
-  for (const [name, value] of Object.entries(options.overrides ?? {})) if (value !== undefined) merged[name] = value;
+  for (const [name, value] of Object.entries(options.overrides ?? {}))
+    if (value !== undefined) merged[name] = value;
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = issue?.path.join('.') ?? 'config';
-    throw spendgateError('bad_request', `Invalid configuration ${name}: ${issue?.message ?? 'invalid'}`, { param: name });
+    throw spendgateError('bad_request', `Invalid configuration ${name}: ${issue?.message ?? 'invalid'}`, {
+      param: name,
+    });
   }
   return result.data;
 }

@@ -6,7 +6,10 @@ const duration = (name: string) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const parsed = parseDurationMs(value);
     if (parsed === null) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as "30m" or a number of seconds` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be a duration such as "30m" or a number of seconds`,
+      });
       return z.NEVER;
     }
     return parsed;
@@ -57,9 +60,9 @@ const fxRates = z
     return rates;
   });
 
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) =>
-  typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v),
-);
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => (typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v)));
 
 /**
  * Every setting, under the names of the HTTP contract. The same names work as environment variables,

@@ -44,7 +44,8 @@ export function isEndpointAllowed(rules: readonly EndpointRule[], method: string
   const segments = path.slice(1).split('/');
   const upper = method.toUpperCase();
   return rules.some(
-    (rule) => (rule.method === null || rule.method === upper || (rule.method === 'GET' && upper === 'HEAD')) &&
+    (rule) =>
+      (rule.method === null || rule.method === upper || (rule.method === 'GET' && upper === 'HEAD')) &&
       matchSegments(rule.segments, 0, segments, 0),
   );
 }

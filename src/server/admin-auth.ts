@@ -12,7 +12,8 @@ export function requireAdmin(request: FastifyRequest, adminToken: string): void 
   if (presented !== null && secretsEqual(presented, adminToken)) return;
   const basic = basicCredentials(request.headers);
   const vault = [presented, basic?.user, basic?.password].some((t) => t?.startsWith(VAULT_TOKEN_PREFIX));
-  if (vault) throw spendgateError('admin_token_required', 'This route needs the admin token, not a vault key');
+  if (vault)
+    throw spendgateError('admin_token_required', 'This route needs the admin token, not a vault key');
   throw spendgateError(
     'unauthorized',
     presented === null ? 'Missing admin token (Authorization: Bearer <token>)' : 'Invalid admin token',

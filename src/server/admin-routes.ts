@@ -13,14 +13,20 @@ import { auditView, keyView, keyWithSpendView } from './views.js';
 
 /** The admin API: issue, read, list and revoke vault keys, and query the audit log. */
 export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): void {
-  const admin = { onRequest: async (request: FastifyRequest) => requireAdmin(request, ctx.config.SPENDGATE_ADMIN_TOKEN) };
+  const admin = {
+    onRequest: async (request: FastifyRequest) => requireAdmin(request, ctx.config.SPENDGATE_ADMIN_TOKEN),
+  };
 
   const issue = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = validate(issueKeyBody, jsonBody(request));
     if (!ctx.vendors.has(body.vendor)) {
-      throw spendgateError('unknown_vendor', `Unknown vendor "${body.vendor}"; known: ${[...ctx.vendors.keys()].join(', ')}`, {
-        param: 'vendor',
-      });
+      throw spendgateError(
+        'unknown_vendor',
+        `Unknown vendor "${body.vendor}"; known: ${[...ctx.vendors.keys()].join(', ')}`,
+        {
+          param: 'vendor',
+        },
+      );
     }
     for (const entry of body.allowed_endpoints) parseEndpointRule(entry);
     const money = (value: number | string | undefined, field: string) =>
@@ -31,9 +37,13 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
     if (dailyUsdCap === null && usdCap === null) {
       dailyUsdCap = ctx.config.SPENDGATE_DEFAULT_DAILY_USD_CAP ?? null;
       if (dailyUsdCap === null) {
-        throw spendgateError('cap_required', 'A key needs usd_cap or daily_usd_cap (no default cap is configured)', {
-          param: 'usd_cap',
-        });
+        throw spendgateError(
+          'cap_required',
+          'A key needs usd_cap or daily_usd_cap (no default cap is configured)',
+          {
+            param: 'usd_cap',
+          },
+        );
       }
     }
     const now = ctx.now();
@@ -52,7 +62,10 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
       createdAt: now,
       expiresAt,
     });
-    ctx.logger.info({ event: 'key_issued', key_id: key.id, vendor: key.vendor, label: key.label }, 'key issued');
+    ctx.logger.info(
+      { event: 'key_issued', key_id: key.id, vendor: key.vendor, label: key.label },
+      'key issued',
+    );
     const view = keyView(key);
     return reply.code(201).send({ id: key.id, token, vault_key: token, ...view });
   };
@@ -124,7 +137,8 @@ function jsonBody(request: FastifyRequest): unknown {
     throw spendgateError('unsupported_media_type', 'The admin API accepts only application/json bodies');
   }
   const raw = request.body;
-  if (!Buffer.isBuffer(raw) || raw.length === 0) throw spendgateError('invalid_json', 'The request body is empty');
+  if (!Buffer.isBuffer(raw) || raw.length === 0)
+    throw spendgateError('invalid_json', 'The request body is empty');
   return parseJsonBody(raw);
 }
 
@@ -140,9 +154,13 @@ function expiry(
   if (body.expires_in !== undefined) {
     const parsed = parseDurationMs(body.expires_in);
     if (parsed === null) {
-      throw spendgateError('bad_request', 'expires_in must be like "90s", "5m", "1h" or a number of seconds', {
-        param: 'expires_in',
-      });
+      throw spendgateError(
+        'bad_request',
+        'expires_in must be like "90s", "5m", "1h" or a number of seconds',
+        {
+          param: 'expires_in',
+        },
+      );
     }
     ttl = parsed;
   } else if (body.expires_at !== undefined) {

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { SpendgateError, spendgateError } from '../errors/index.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import type { ProxyContext } from './context.js';
@@ -20,13 +20,13 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
     forceCloseConnections: 'idle',
     requestTimeout: 0,
     // Fastify rejects undecodable URLs before routing; they get the contract's code like any other bad path.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
       const code = (error as { code?: string }).code;
       const refusal =
         code === 'FST_ERR_BAD_URL'
           ? spendgateError('path_invalid', 'The request path has malformed percent-encoding')
           : spendgateError('bad_request', 'The request could not be parsed');
-      return reply.code(refusal.status).headers(refusalHeaders(refusal.code)).send(refusalBody(refusal));
+      void reply.code(refusal.status).headers(refusalHeaders(refusal.code)).send(refusalBody(refusal));
     },
   });
 
@@ -40,14 +40,18 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
     if (SpendgateError.isInstance(err)) {
       error = err;
     } else if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      error = spendgateError('body_too_large', `The request body exceeds ${ctx.config.SPENDGATE_MAX_BODY_BYTES} bytes`);
+      error = spendgateError(
+        'body_too_large',
+        `The request body exceeds ${ctx.config.SPENDGATE_MAX_BODY_BYTES} bytes`,
+      );
     } else if ((err as { code?: string }).code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
       error = spendgateError('bad_request', 'Content-Length does not match the body');
     } else {
       ctx.logger.error({ err: errorSummary(err) }, 'unhandled error');
       error = spendgateError('internal_error', 'Internal error');
     }
-    if (error.code === 'ledger_unavailable') ctx.logger.error({ err: errorSummary(error.cause) }, 'ledger unavailable');
+    if (error.code === 'ledger_unavailable')
+      ctx.logger.error({ err: errorSummary(error.cause) }, 'ledger unavailable');
     return reply.code(error.status).headers(refusalHeaders(error.code)).send(refusalBody(error));
   });
 

@@ -46,7 +46,14 @@ export interface HttpForwarderOptions {
   readonly maxResponseBytes?: number;
 }
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Forwards over undici with one keep-alive pool per vendor; pools are created on first use. */
@@ -108,7 +115,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): Forwarder {
 
 function classify(err: unknown): ForwardError {
   const code = (err as { code?: string }).code ?? '';
-  const causeCode = ((err as { cause?: { code?: string } }).cause?.code) ?? '';
+  const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
   if (CONNECT_ERRORS.has(code) || CONNECT_ERRORS.has(causeCode)) {
     return new ForwardError({ kind: 'unreachable', sent: false, cause: err });
   }

@@ -1,4 +1,5 @@
-import { ERROR_CODES, SpendgateError, type ErrorCode } from '../errors/index.js';
+import type { SpendgateError } from '../errors/index.js';
+import { ERROR_CODES, type ErrorCode } from '../errors/index.js';
 
 /**
  * The refusal body of the HTTP contract: `code` at the top level (the seeds read `resp.json()["code"]`) and

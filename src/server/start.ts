@@ -8,6 +8,7 @@ import { buildVendors } from '../vendors/registry.js';
 import { buildApp } from './app.js';
 import type { ProxyContext } from './context.js';
 import { createHttpForwarder, type Forwarder } from './forwarder.js';
+import { createSandbox, type Sandbox } from './sandbox.js';
 
 export interface StartProxyOptions {
   readonly config: ProxyConfig;
@@ -15,9 +16,10 @@ export interface StartProxyOptions {
   readonly logger?: Logger;
   /** Use an already-initialised store instead of opening `SPENDGATE_DB` (the proxy will close it). */
   readonly store?: Store;
-  /** Replace the HTTP forwarder (the sandbox answers in-process). */
+  /** Replace the HTTP forwarder. */
   readonly forwarder?: Forwarder;
   readonly now?: Clock;
+  /** Answer vendor calls in-process with the fakes (default: `SPENDGATE_SANDBOX`). */
   readonly sandbox?: boolean;
 }
 
@@ -26,14 +28,19 @@ export interface RunningProxy {
   readonly port: number;
   readonly host: string;
   readonly store: Store;
+  /** The fakes answering vendor calls, in sandbox mode. */
+  readonly fakes?: Sandbox['fakes'];
   /** Stops accepting, waits for in-flight calls to finish and settle, then closes the store and pools. */
   close(): Promise<void>;
 }
 
 /** Starts the proxy and the admin API on one port. */
 export async function startProxy(options: StartProxyOptions): Promise<RunningProxy> {
-  const { config } = options;
-  const logger = options.logger ?? pino({ level: config.SPENDGATE_LOG_LEVEL, base: { service: 'spendgate' } });
+  const sandboxed = options.sandbox ?? options.config.SPENDGATE_SANDBOX;
+  const sandbox = sandboxed && !options.forwarder ? await createSandbox(options.config) : undefined;
+  const config = sandbox?.config ?? options.config;
+  const logger =
+    options.logger ?? pino({ level: config.SPENDGATE_LOG_LEVEL, base: { service: 'spendgate' } });
   const now = options.now ?? systemClock;
   const vendors = buildVendors(config);
   const store =
@@ -47,13 +54,14 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     }));
   const forwarder =
     options.forwarder ??
+    sandbox?.forwarder ??
     createHttpForwarder({
       origins: new Map([...vendors].map(([name, v]) => [name, v.baseUrl])),
       connectTimeoutMs: config.SPENDGATE_UPSTREAM_CONNECT_TIMEOUT_MS,
       headersTimeoutMs: config.SPENDGATE_UPSTREAM_HEADERS_TIMEOUT_MS,
       bodyTimeoutMs: config.SPENDGATE_UPSTREAM_BODY_TIMEOUT_MS,
     });
-  const ctx: ProxyContext = { config, store, vendors, forwarder, logger, now, sandbox: options.sandbox ?? false };
+  const ctx: ProxyContext = { config, store, vendors, forwarder, logger, now, sandbox: sandboxed };
   const app = buildApp(ctx);
   try {
     await app.listen({ host: config.SPENDGATE_HOST, port: config.SPENDGATE_PORT });
@@ -71,6 +79,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     port,
     host: config.SPENDGATE_HOST,
     store,
+    ...(sandbox ? { fakes: sandbox.fakes } : {}),
     close() {
       closing ??= (async () => {
         await app.close();

@@ -77,7 +77,15 @@ export function createVendorCallHandler(ctx: ProxyContext) {
         ctx.logger.error({ err: errorSummary(auditErr), request_id: state.requestId }, 'audit write failed');
       });
       ctx.logger.info(
-        { event: 'call_denied', request_id: state.requestId, key_id: state.key?.id, vendor: state.vendor, method: state.method, path: state.path, code: error.code },
+        {
+          event: 'call_denied',
+          request_id: state.requestId,
+          key_id: state.key?.id,
+          vendor: state.vendor,
+          method: state.method,
+          path: state.path,
+          code: error.code,
+        },
         'vendor call refused',
       );
       return reply.code(error.status).headers(refusalHeaders(error.code)).send(refusalBody(error));
@@ -96,29 +104,43 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     state.vendor = prefixed?.vendor.name ?? null;
 
     const token = vaultTokenFrom(request.headers);
-    if (token === null) throw spendgateError('key_invalid', 'Missing vault key (Authorization: Bearer vk_… or Basic)');
+    if (token === null)
+      throw spendgateError('key_invalid', 'Missing vault key (Authorization: Bearer vk_… or Basic)');
     const tokenHash = hashToken(token);
     const key = await ledger(() => ctx.store.findKeyByTokenHash(tokenHash));
-    if (!key || !secretsEqual(key.tokenHash, tokenHash)) throw spendgateError('key_invalid', 'Unknown vault key');
+    if (!key || !secretsEqual(key.tokenHash, tokenHash))
+      throw spendgateError('key_invalid', 'Unknown vault key');
     state.key = key;
     if (prefixed && prefixed.vendor.name !== key.vendor) {
-      throw spendgateError('vendor_mismatch', `This key is for ${key.vendor}, not ${prefixed.vendor.name}`, { key_id: key.id });
+      throw spendgateError('vendor_mismatch', `This key is for ${key.vendor}, not ${prefixed.vendor.name}`, {
+        key_id: key.id,
+      });
     }
     const configured = ctx.vendors.get(key.vendor);
-    if (!configured) throw spendgateError('unknown_vendor', `Vendor ${key.vendor} is not known to this proxy`);
+    if (!configured)
+      throw spendgateError('unknown_vendor', `Vendor ${key.vendor} is not known to this proxy`);
     state.vendor = key.vendor;
-    if (key.status === 'revoked') throw spendgateError('key_revoked', `Key ${key.id} has been revoked`, { key_id: key.id });
-    if (key.expiresAt <= ctx.now()) throw spendgateError('key_expired', `Key ${key.id} has expired`, { key_id: key.id });
+    if (key.status === 'revoked')
+      throw spendgateError('key_revoked', `Key ${key.id} has been revoked`, { key_id: key.id });
+    if (key.expiresAt <= ctx.now())
+      throw spendgateError('key_expired', `Key ${key.id} has expired`, { key_id: key.id });
 
     const path = normalizePath(vendorRawPath);
     state.path = path;
     if (!isEndpointAllowed(rulesFor(key), request.method, path)) {
-      throw spendgateError('endpoint_not_allowed', `${request.method} ${path} is not in this key's allowed_endpoints`, {
-        key_id: key.id,
-      });
+      throw spendgateError(
+        'endpoint_not_allowed',
+        `${request.method} ${path} is not in this key's allowed_endpoints`,
+        {
+          key_id: key.id,
+        },
+      );
     }
     if (!configured.secrets) {
-      throw spendgateError('vendor_not_configured', `The proxy has no credentials configured for ${key.vendor}`);
+      throw spendgateError(
+        'vendor_not_configured',
+        `The proxy has no credentials configured for ${key.vendor}`,
+      );
     }
 
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -134,7 +156,8 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     const pricing = { fxRates: ctx.config.SPENDGATE_FX_RATES };
     const estimate = configured.vendor.estimateCost(vendorRequest, pricing);
     let amount: number;
-    if (estimate.kind === 'refused') throw spendgateError('cost_unknown', estimate.message, { key_id: key.id });
+    if (estimate.kind === 'refused')
+      throw spendgateError('cost_unknown', estimate.message, { key_id: key.id });
     if (estimate.kind === 'covered') {
       const covered = await ledger(() => ctx.store.hasObject({ keyId: key.id, objectId: estimate.objectId }));
       if (!covered) throw spendgateError('cost_unknown', estimate.message, { key_id: key.id });
@@ -144,8 +167,12 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     }
 
     const idempotency = configured.vendor.idempotencyKey(vendorRequest);
-    state.idempotencyKey = typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : null;
-    const fingerprint = createHash('sha256').update(`${request.method} ${path}?${query}\n`).update(parsed.body).digest('hex');
+    state.idempotencyKey =
+      typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : null;
+    const fingerprint = createHash('sha256')
+      .update(`${request.method} ${path}?${query}\n`)
+      .update(parsed.body)
+      .digest('hex');
     const reservation = await ledger(() =>
       ctx.store.reserve({
         keyId: key.id,
@@ -155,7 +182,15 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     );
     if (!reservation.ok) throw reserveRefusal(reservation, amount, key);
 
-    return forwardAndSettle({ reply, state, configured, vendorRequest, parsedContentType: parsed.contentType, amount, reservation });
+    return forwardAndSettle({
+      reply,
+      state,
+      configured,
+      vendorRequest,
+      parsedContentType: parsed.contentType,
+      amount,
+      reservation,
+    });
   }
 
   async function forwardAndSettle(input: {
@@ -189,7 +224,8 @@ export function createVendorCallHandler(ctx: ProxyContext) {
         body: vendorRequest.body.length > 0 ? vendorRequest.body : null,
       });
     } catch (err) {
-      const failure = err instanceof ForwardError ? err : new ForwardError({ kind: 'reset', sent: true, cause: err });
+      const failure =
+        err instanceof ForwardError ? err : new ForwardError({ kind: 'reset', sent: true, cause: err });
       // A request the vendor never saw moved no money; anything else might have.
       const settlement: Settlement = failure.sent ? 'uncertain' : 'released';
       if (!reservation.replay) {
@@ -200,9 +236,13 @@ export function createVendorCallHandler(ctx: ProxyContext) {
         );
       }
       const code: ErrorCode = failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable';
-      const error = spendgateError(code, `The ${configured.vendor.name} API ${failure.kind === 'timeout' ? 'timed out' : 'could not be reached'}`, {
-        key_id: state.key?.id,
-      });
+      const error = spendgateError(
+        code,
+        `The ${configured.vendor.name} API ${failure.kind === 'timeout' ? 'timed out' : 'could not be reached'}`,
+        {
+          key_id: state.key?.id,
+        },
+      );
       await auditSafely(state, {
         decision: 'allowed',
         code,
@@ -211,7 +251,14 @@ export function createVendorCallHandler(ctx: ProxyContext) {
         settlement,
       });
       ctx.logger.warn(
-        { event: 'upstream_failed', request_id: state.requestId, key_id: state.key?.id, vendor: state.vendor, kind: failure.kind, sent: failure.sent },
+        {
+          event: 'upstream_failed',
+          request_id: state.requestId,
+          key_id: state.key?.id,
+          vendor: state.vendor,
+          kind: failure.kind,
+          sent: failure.sent,
+        },
         'upstream call failed',
       );
       return reply.code(error.status).headers(refusalHeaders(code)).send(refusalBody(error));
@@ -222,7 +269,12 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     let settled: number | null;
     if (response.status >= 200 && response.status < 300) {
       const pricing = { fxRates: ctx.config.SPENDGATE_FX_RATES };
-      settled = configured.vendor.actualCost(vendorRequest, { status: response.status, json }, amount, pricing);
+      settled = configured.vendor.actualCost(
+        vendorRequest,
+        { status: response.status, json },
+        amount,
+        pricing,
+      );
       const objectId = configured.vendor.createdObjectId(vendorRequest, { status: response.status, json });
       await settleSafely(state, () =>
         ctx.store.settle({ reservationId: reservation.reservationId, amount: settled ?? amount, objectId }),
@@ -238,7 +290,9 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       settlement = 'uncertain';
       settled = amount;
       if (!reservation.replay) {
-        await settleSafely(state, () => ctx.store.markUncertain({ reservationId: reservation.reservationId }));
+        await settleSafely(state, () =>
+          ctx.store.markUncertain({ reservationId: reservation.reservationId }),
+        );
       }
     }
     const vendorRequestId = configured.vendor.vendorRequestId(response.headers, json);
@@ -279,11 +333,17 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     try {
       await fn();
     } catch (err) {
-      ctx.logger.error({ err: errorSummary(err), request_id: state.requestId, key_id: state.key?.id }, 'settlement failed; reservation kept');
+      ctx.logger.error(
+        { err: errorSummary(err), request_id: state.requestId, key_id: state.key?.id },
+        'settlement failed; reservation kept',
+      );
     }
   }
 
-  async function auditSafely(state: CallState, row: Partial<NewAuditRow> & Pick<NewAuditRow, 'decision' | 'code'>) {
+  async function auditSafely(
+    state: CallState,
+    row: Partial<NewAuditRow> & Pick<NewAuditRow, 'decision' | 'code'>,
+  ) {
     try {
       await audit(state, row);
     } catch (err) {
@@ -325,7 +385,11 @@ async function ledger<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function reserveRefusal(result: Extract<ReserveResult, { ok: false }>, amount: number, fallback: KeyRecord): SpendgateError {
+function reserveRefusal(
+  result: Extract<ReserveResult, { ok: false }>,
+  amount: number,
+  fallback: KeyRecord,
+): SpendgateError {
   const key = result.key ?? fallback;
   const details = { key_id: key.id };
   switch (result.code) {
@@ -363,7 +427,8 @@ function reserveRefusal(result: Extract<ReserveResult, { ok: false }>, amount: n
 
 function toSpendgateError(err: unknown, ctx: ProxyContext): SpendgateError {
   if (SpendgateError.isInstance(err)) {
-    if (err.code === 'ledger_unavailable') ctx.logger.error({ err: errorSummary(err.cause) }, 'ledger unavailable');
+    if (err.code === 'ledger_unavailable')
+      ctx.logger.error({ err: errorSummary(err.cause) }, 'ledger unavailable');
     return err;
   }
   ctx.logger.error({ err: errorSummary(err) }, 'unexpected error in vendor call');

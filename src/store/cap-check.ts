@@ -12,7 +12,8 @@ export function capRefusal(input: {
   readonly dailyUsdCap: Micros | null;
   readonly maxUsdPerCall: Micros | null;
 }): { code: 'per_call_limit_exceeded' } | { code: 'cap_exhausted'; cap: 'usd_cap' | 'daily_usd_cap' } | null {
-  if (input.maxUsdPerCall !== null && input.amount > input.maxUsdPerCall) return { code: 'per_call_limit_exceeded' };
+  if (input.maxUsdPerCall !== null && input.amount > input.maxUsdPerCall)
+    return { code: 'per_call_limit_exceeded' };
   if (input.usdCap !== null && input.committed + input.amount > input.usdCap) {
     return { code: 'cap_exhausted', cap: 'usd_cap' };
   }

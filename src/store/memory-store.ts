@@ -63,7 +63,8 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {}
 
   async issueKey(key: NewKey): Promise<KeyRecord> {
-    if (this.#keys.has(key.id) || this.#byHash.has(key.tokenHash)) throw new Error('duplicate key id or token');
+    if (this.#keys.has(key.id) || this.#byHash.has(key.tokenHash))
+      throw new Error('duplicate key id or token');
     const row: MutableKey = {
       key: { ...key, metadata: { ...key.metadata }, allowedEndpoints: [...key.allowedEndpoints] },
       seq: ++this.#seq,
@@ -195,7 +196,8 @@ export class MemoryStore implements Store {
 
   async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
     for (const res of this.#reservations.values()) {
-      if (res.keyId === input.keyId && res.objectId === input.objectId && res.status !== 'released') return true;
+      if (res.keyId === input.keyId && res.objectId === input.objectId && res.status !== 'released')
+        return true;
     }
     return false;
   }

@@ -125,7 +125,8 @@ export class SqliteStore implements Store {
   }
 
   async findKeyByTokenHash(tokenHash: string): Promise<KeyRecord | null> {
-    const row = this.#conn.prepare('SELECT * FROM keys WHERE token_hash = ?').get(tokenHash) as KeyRow | undefined;
+    const row = this.#conn.prepare('SELECT * FROM keys WHERE token_hash = ?').get(tokenHash) as
+      KeyRow | undefined;
     return row ? this.#toRecord(row) : null;
   }
 
@@ -172,14 +173,18 @@ export class SqliteStore implements Store {
     const db = this.#conn;
     const now = this.#now();
     const run = db.transaction(() => {
-      const rows = db
-        .prepare(`SELECT id, label, metadata FROM keys WHERE status = 'active'`)
-        .all() as Pick<KeyRow, 'id' | 'label' | 'metadata'>[];
+      const rows = db.prepare(`SELECT id, label, metadata FROM keys WHERE status = 'active'`).all() as Pick<
+        KeyRow,
+        'id' | 'label' | 'metadata'
+      >[];
       const revoke = db.prepare(`UPDATE keys SET status = 'revoked', revoked_at = ? WHERE id = ?`);
       let count = 0;
       for (const row of rows) {
         if (filter.label !== undefined && row.label !== filter.label) continue;
-        if (filter.labelPrefix !== undefined && (row.label === null || !row.label.startsWith(filter.labelPrefix))) {
+        if (
+          filter.labelPrefix !== undefined &&
+          (row.label === null || !row.label.startsWith(filter.labelPrefix))
+        ) {
           continue;
         }
         if (filter.metadata) {
@@ -262,11 +267,9 @@ export class SqliteStore implements Store {
         .prepare(`SELECT * FROM reservations WHERE id = ? AND status IN ('reserved', 'uncertain')`)
         .get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
-      db.prepare(`UPDATE reservations SET status = 'settled', amount = ?, object_id = coalesce(?, object_id) WHERE id = ?`).run(
-        input.amount,
-        input.objectId ?? null,
-        res.id,
-      );
+      db.prepare(
+        `UPDATE reservations SET status = 'settled', amount = ?, object_id = coalesce(?, object_id) WHERE id = ?`,
+      ).run(input.amount, input.objectId ?? null, res.id);
       db.prepare(
         `UPDATE keys SET
            committed = committed + @delta,
@@ -284,7 +287,9 @@ export class SqliteStore implements Store {
 
   async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
     const row = this.#conn
-      .prepare(`SELECT 1 FROM reservations WHERE key_id = ? AND object_id = ? AND status <> 'released' LIMIT 1`)
+      .prepare(
+        `SELECT 1 FROM reservations WHERE key_id = ? AND object_id = ? AND status <> 'released' LIMIT 1`,
+      )
       .get(input.keyId, input.objectId);
     return row !== undefined;
   }
@@ -293,7 +298,9 @@ export class SqliteStore implements Store {
     const db = this.#conn;
     db.transaction(() => {
       const res = db
-        .prepare(`UPDATE reservations SET status = 'released' WHERE id = ? AND status = 'reserved' RETURNING *`)
+        .prepare(
+          `UPDATE reservations SET status = 'released' WHERE id = ? AND status = 'reserved' RETURNING *`,
+        )
         .get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
       db.prepare(
@@ -310,7 +317,9 @@ export class SqliteStore implements Store {
     const db = this.#conn;
     db.transaction(() => {
       const res = db
-        .prepare(`UPDATE reservations SET status = 'uncertain' WHERE id = ? AND status = 'reserved' RETURNING *`)
+        .prepare(
+          `UPDATE reservations SET status = 'uncertain' WHERE id = ? AND status = 'reserved' RETURNING *`,
+        )
         .get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
       db.prepare('UPDATE keys SET reserved = reserved - ? WHERE id = ?').run(res.amount, res.key_id);
@@ -319,20 +328,22 @@ export class SqliteStore implements Store {
 
   async appendAudit(row: NewAuditRow): Promise<AuditRow> {
     const db = this.#conn;
-    const id = db.transaction(() => {
-      const result = db
-        .prepare(
-          `INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
+    const id = db
+      .transaction(() => {
+        const result = db
+          .prepare(
+            `INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
              cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
            VALUES (@ts, @keyId, @label, @vendor, @method, @path, @decision, @code, @upstreamStatus,
              @costReserved, @costSettled, @settlement, @idempotencyKey, @vendorRequestId, @requestId, @latencyMs)`,
-        )
-        .run({ ...row, latencyMs: Math.round(row.latencyMs) });
-      if (row.decision === 'denied' && row.keyId) {
-        db.prepare('UPDATE keys SET denied_calls = denied_calls + 1 WHERE id = ?').run(row.keyId);
-      }
-      return String(result.lastInsertRowid);
-    }).immediate();
+          )
+          .run({ ...row, latencyMs: Math.round(row.latencyMs) });
+        if (row.decision === 'denied' && row.keyId) {
+          db.prepare('UPDATE keys SET denied_calls = denied_calls + 1 WHERE id = ?').run(row.keyId);
+        }
+        return String(result.lastInsertRowid);
+      })
+      .immediate();
     return { ...row, id };
   }
 
@@ -406,7 +417,10 @@ export class SqliteStore implements Store {
   }
 }
 
-function statusRefusal(row: Pick<KeyRow, 'status' | 'expires_at'>, now: number): 'key_revoked' | 'key_expired' | null {
+function statusRefusal(
+  row: Pick<KeyRow, 'status' | 'expires_at'>,
+  now: number,
+): 'key_revoked' | 'key_expired' | null {
   if (row.status === 'revoked') return 'key_revoked';
   if (row.expires_at <= now) return 'key_expired';
   return null;

@@ -21,14 +21,18 @@ export function buildVendors(config: ProxyConfig): Map<string, ConfiguredVendor>
     },
     {
       vendor: createTwilioVendor(
-        config.SPENDGATE_TWILIO_SMS_USD === undefined ? {} : { defaultSmsPerSegment: config.SPENDGATE_TWILIO_SMS_USD },
+        config.SPENDGATE_TWILIO_SMS_USD === undefined
+          ? {}
+          : { defaultSmsPerSegment: config.SPENDGATE_TWILIO_SMS_USD },
       ),
       baseUrl: config.SPENDGATE_TWILIO_BASE_URL,
       secrets: complete({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN }),
     },
     {
       vendor: createResendVendor(
-        config.SPENDGATE_RESEND_EMAIL_USD === undefined ? {} : { pricePerEmail: config.SPENDGATE_RESEND_EMAIL_USD },
+        config.SPENDGATE_RESEND_EMAIL_USD === undefined
+          ? {}
+          : { pricePerEmail: config.SPENDGATE_RESEND_EMAIL_USD },
       ),
       baseUrl: config.SPENDGATE_RESEND_BASE_URL,
       secrets: complete({ apiKey: config.RESEND_API_KEY }),

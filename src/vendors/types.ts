@@ -69,11 +69,19 @@ export interface Vendor {
   idempotencyKey(request: VendorRequest): string | null;
   estimateCost(request: VendorRequest, context: PricingContext): CostEstimate;
   /** The cost to settle a 2xx response at; falls back to the estimate where the response states none. */
-  actualCost(request: VendorRequest, response: VendorResponse, estimate: Micros, context: PricingContext): Micros;
+  actualCost(
+    request: VendorRequest,
+    response: VendorResponse,
+    estimate: Micros,
+    context: PricingContext,
+  ): Micros;
   /** Where and how to forward: the real credentials go in here, and nowhere else. */
   upstream(request: VendorRequest, secrets: VendorSecrets): UpstreamRequest;
   /** The vendor object a 2xx response created (e.g. `pi_…`), recorded so later calls on it are `covered`. */
   createdObjectId(request: VendorRequest, response: VendorResponse): string | null;
   /** The vendor's request id from a response, for the audit log. */
-  vendorRequestId(headers: Readonly<Record<string, string | string[] | undefined>>, json: unknown): string | null;
+  vendorRequestId(
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    json: unknown,
+  ): string | null;
 }

@@ -38,8 +38,8 @@ export function encodeForm(data: Readonly<Record<string, unknown>>, options: For
  * `+` for space and percent-encoded brackets. A key repeated without brackets becomes an array.
  */
 export function decodeForm(body: string): FormObject {
-  const root: FormObject = {};
-  if (body === '') return root;
+  const root: Node = {};
+  if (body === '') return {};
   for (const part of body.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
@@ -115,7 +115,10 @@ function finalizeArrays(node: Node | string | string[]): FormValue {
 }
 
 function encodeComponent(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 function encodeKey(key: string): string {

@@ -13,8 +13,17 @@ export interface TestProxy {
   readonly url: string;
   /** Every log line the proxy wrote, as raw JSON text. */
   readonly logs: string[];
-  admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
-  call(method: string, path: string, options?: { token?: string; body?: string | Buffer; headers?: Record<string, string> }): Promise<TestResponse>;
+  admin(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<TestResponse>;
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: string | Buffer; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
   /** Issues a key and returns its token and id. */
   issue(body: Record<string, unknown>): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
@@ -29,11 +38,13 @@ export interface TestResponse {
 }
 
 /** Starts a proxy on 127.0.0.1 with a random port, capturing its structured logs in memory. */
-export async function startTestProxy(options: {
-  overrides?: Record<string, unknown>;
-  store?: Store;
-  now?: Clock;
-} = {}): Promise<TestProxy> {
+export async function startTestProxy(
+  options: {
+    overrides?: Record<string, unknown>;
+    store?: Store;
+    now?: Clock;
+  } = {},
+): Promise<TestProxy> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -56,7 +67,11 @@ export async function startTestProxy(options: {
     ...(options.store ? { store: options.store } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const request = async (method: string, path: string, init: { headers: Record<string, string>; body?: string | Buffer }) => {
+  const request = async (
+    method: string,
+    path: string,
+    init: { headers: Record<string, string>; body?: string | Buffer },
+  ) => {
     // node:http sends the path byte for byte; fetch and undici would resolve `..` and `%2e%2e` first.
     const res = await rawRequest(proxy.url, { method, path, headers: init.headers, body: init.body });
     const text = res.text;
@@ -112,7 +127,11 @@ function rawRequest(
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
         );
         res.on('error', reject);
       },

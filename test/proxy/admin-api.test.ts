@@ -81,7 +81,10 @@ describe('admin API', () => {
     for (let i = 0; i < 3; i += 1) await t.issue({ ...stripeKey, label: `list-${i}` });
     const page1 = await t.admin('GET', '/v1/keys?label_prefix=list-&limit=2');
     expect(page1.json.data.map((k: { label: string }) => k.label)).toEqual(['list-2', 'list-1']);
-    const page2 = await t.admin('GET', `/v1/keys?label_prefix=list-&limit=2&cursor=${page1.json.next_cursor}`);
+    const page2 = await t.admin(
+      'GET',
+      `/v1/keys?label_prefix=list-&limit=2&cursor=${page1.json.next_cursor}`,
+    );
     expect(page2.json.data.map((k: { label: string }) => k.label)).toEqual(['list-0']);
     expect(page2.json.next_cursor).toBeNull();
     expect((await t.admin('GET', '/v1/keys?label=list-1')).json.data).toHaveLength(1);
@@ -91,8 +94,12 @@ describe('admin API', () => {
     await t.issue({ ...stripeKey, label: 'bulk-a', metadata: { run: 'r1' } });
     await t.issue({ ...stripeKey, label: 'bulk-b', metadata: { run: 'r1' } });
     await t.issue({ ...stripeKey, label: 'bulk-c', metadata: { run: 'r2' } });
-    expect((await t.admin('POST', '/v1/keys/revoke', { metadata: { run: 'r1' } })).json).toEqual({ revoked: 2 });
-    expect((await t.admin('POST', '/v1/keys/revoke', { label_prefix: 'bulk-' })).json).toEqual({ revoked: 1 });
+    expect((await t.admin('POST', '/v1/keys/revoke', { metadata: { run: 'r1' } })).json).toEqual({
+      revoked: 2,
+    });
+    expect((await t.admin('POST', '/v1/keys/revoke', { label_prefix: 'bulk-' })).json).toEqual({
+      revoked: 1,
+    });
     expect((await t.admin('POST', '/v1/keys/revoke', { label: 'bulk-c' })).json).toEqual({ revoked: 0 });
     const empty = await t.admin('POST', '/v1/keys/revoke', {});
     expect(empty.status).toBe(400);
@@ -104,7 +111,9 @@ describe('admin API', () => {
     const none = await t.admin('GET', '/v1/keys', undefined, { authorization: '' });
     expect(none.status).toBe(401);
     expect(none.json.code).toBe('unauthorized');
-    const wrong = await t.admin('GET', '/v1/keys', undefined, { authorization: 'Bearer admin-token-wrong-000000' });
+    const wrong = await t.admin('GET', '/v1/keys', undefined, {
+      authorization: 'Bearer admin-token-wrong-000000',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.json.code).toBe('unauthorized');
     for (const [method, path] of [
@@ -117,7 +126,10 @@ describe('admin API', () => {
         authorization: `Bearer ${token}`,
       });
       expect(res.status).toBe(403);
-      expect(res.json).toMatchObject({ code: 'admin_token_required', error: { code: 'admin_token_required' } });
+      expect(res.json).toMatchObject({
+        code: 'admin_token_required',
+        error: { code: 'admin_token_required' },
+      });
     }
   });
 });

@@ -14,25 +14,69 @@ interface Case {
   readonly status: number;
   readonly code: string;
   readonly param?: string;
-  readonly send: (t: TestProxy, token: string) => Promise<{ status: number; json: { code: string; error: { param?: string } } }>;
+  readonly send: (
+    t: TestProxy,
+    token: string,
+  ) => Promise<{ status: number; json: { code: string; error: { param?: string } } }>;
 }
 
 const issue = (body: unknown) => (t: TestProxy) => t.admin('POST', '/v1/keys', body);
 
 const cases: Case[] = [
-  { name: 'malformed JSON', status: 400, code: 'invalid_json', send: (t) => t.admin('POST', '/v1/keys', '{"vendor": "stripe",') },
+  {
+    name: 'malformed JSON',
+    status: 400,
+    code: 'invalid_json',
+    send: (t) => t.admin('POST', '/v1/keys', '{"vendor": "stripe",'),
+  },
   {
     name: 'a form body on the admin API',
     status: 415,
     code: 'unsupported_media_type',
-    send: (t) => t.admin('POST', '/v1/keys', 'vendor=stripe', { 'content-type': 'application/x-www-form-urlencoded' }),
+    send: (t) =>
+      t.admin('POST', '/v1/keys', 'vendor=stripe', { 'content-type': 'application/x-www-form-urlencoded' }),
   },
-  { name: 'no cap at all', status: 400, code: 'cap_required', send: issue({ ...valid, daily_usd_cap: undefined }) },
-  { name: 'a negative cap', status: 400, code: 'bad_request', param: 'usd_cap', send: issue({ ...valid, usd_cap: -5 }) },
-  { name: 'a cap as text', status: 400, code: 'bad_request', param: 'daily_usd_cap', send: issue({ ...valid, daily_usd_cap: 'lots' }) },
-  { name: 'a cap finer than a micro-dollar', status: 400, code: 'bad_request', param: 'usd_cap', send: issue({ ...valid, usd_cap: 0.0000001 }) },
-  { name: 'a missing allowlist', status: 400, code: 'bad_request', param: 'allowed_endpoints', send: issue({ ...valid, allowed_endpoints: undefined }) },
-  { name: 'an empty allowlist', status: 400, code: 'bad_request', param: 'allowed_endpoints', send: issue({ ...valid, allowed_endpoints: [] }) },
+  {
+    name: 'no cap at all',
+    status: 400,
+    code: 'cap_required',
+    send: issue({ ...valid, daily_usd_cap: undefined }),
+  },
+  {
+    name: 'a negative cap',
+    status: 400,
+    code: 'bad_request',
+    param: 'usd_cap',
+    send: issue({ ...valid, usd_cap: -5 }),
+  },
+  {
+    name: 'a cap as text',
+    status: 400,
+    code: 'bad_request',
+    param: 'daily_usd_cap',
+    send: issue({ ...valid, daily_usd_cap: 'lots' }),
+  },
+  {
+    name: 'a cap finer than a micro-dollar',
+    status: 400,
+    code: 'bad_request',
+    param: 'usd_cap',
+    send: issue({ ...valid, usd_cap: 0.0000001 }),
+  },
+  {
+    name: 'a missing allowlist',
+    status: 400,
+    code: 'bad_request',
+    param: 'allowed_endpoints',
+    send: issue({ ...valid, allowed_endpoints: undefined }),
+  },
+  {
+    name: 'an empty allowlist',
+    status: 400,
+    code: 'bad_request',
+    param: 'allowed_endpoints',
+    send: issue({ ...valid, allowed_endpoints: [] }),
+  },
   {
     name: 'a traversal in the allowlist',
     status: 400,
@@ -40,8 +84,20 @@ const cases: Case[] = [
     param: 'allowed_endpoints',
     send: issue({ ...valid, allowed_endpoints: ['POST /v1/../v1/keys'] }),
   },
-  { name: 'a TTL above the maximum', status: 400, code: 'ttl_too_long', param: 'expires_in', send: issue({ ...valid, expires_in: '48h' }) },
-  { name: 'an unreadable TTL', status: 400, code: 'bad_request', param: 'expires_in', send: issue({ ...valid, expires_in: 'soon' }) },
+  {
+    name: 'a TTL above the maximum',
+    status: 400,
+    code: 'ttl_too_long',
+    param: 'expires_in',
+    send: issue({ ...valid, expires_in: '48h' }),
+  },
+  {
+    name: 'an unreadable TTL',
+    status: 400,
+    code: 'bad_request',
+    param: 'expires_in',
+    send: issue({ ...valid, expires_in: 'soon' }),
+  },
   {
     name: 'expires_at in the past',
     status: 400,
@@ -49,9 +105,27 @@ const cases: Case[] = [
     param: 'expires_at',
     send: issue({ ...valid, expires_in: undefined, expires_at: '2001-01-01T00:00:00Z' }),
   },
-  { name: 'an unknown vendor', status: 400, code: 'unknown_vendor', param: 'vendor', send: issue({ ...valid, vendor: 'paypal' }) },
-  { name: 'an unknown field', status: 400, code: 'bad_request', param: 'dailyUsdCap', send: issue({ ...valid, dailyUsdCap: 5 }) },
-  { name: 'metadata that is not strings', status: 400, code: 'bad_request', param: 'metadata.n', send: issue({ ...valid, metadata: { n: 1 } }) },
+  {
+    name: 'an unknown vendor',
+    status: 400,
+    code: 'unknown_vendor',
+    param: 'vendor',
+    send: issue({ ...valid, vendor: 'paypal' }),
+  },
+  {
+    name: 'an unknown field',
+    status: 400,
+    code: 'bad_request',
+    param: 'dailyUsdCap',
+    send: issue({ ...valid, dailyUsdCap: 5 }),
+  },
+  {
+    name: 'metadata that is not strings',
+    status: 400,
+    code: 'bad_request',
+    param: 'metadata.n',
+    send: issue({ ...valid, metadata: { n: 1 } }),
+  },
   {
     name: 'an oversized body',
     status: 413,
@@ -69,15 +143,29 @@ const cases: Case[] = [
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       }),
   },
-  ...['/stripe/v1/../v1/payment_intents', '/stripe/v1/payment_intents/%2e%2e/x', '/stripe/v1//payment_intents', '/stripe/v1%2fpayment_intents', '/stripe/v1/payment_intents/%zz'].map(
-    (path): Case => ({
-      name: `the traversal path ${path}`,
-      status: 400,
-      code: 'path_invalid',
-      send: (t, token) => t.call('POST', path, { token, body: 'amount=100&currency=usd', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
-    }),
-  ),
-  { name: 'no Authorization header', status: 401, code: 'key_invalid', send: (t) => t.call('POST', '/stripe/v1/payment_intents') },
+  ...[
+    '/stripe/v1/../v1/payment_intents',
+    '/stripe/v1/payment_intents/%2e%2e/x',
+    '/stripe/v1//payment_intents',
+    '/stripe/v1%2fpayment_intents',
+    '/stripe/v1/payment_intents/%zz',
+  ].map((path): Case => ({
+    name: `the traversal path ${path}`,
+    status: 400,
+    code: 'path_invalid',
+    send: (t, token) =>
+      t.call('POST', path, {
+        token,
+        body: 'amount=100&currency=usd',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+  })),
+  {
+    name: 'no Authorization header',
+    status: 401,
+    code: 'key_invalid',
+    send: (t) => t.call('POST', '/stripe/v1/payment_intents'),
+  },
   {
     name: 'a garbled Authorization header',
     status: 401,
@@ -88,7 +176,8 @@ const cases: Case[] = [
     name: 'garbled Basic credentials',
     status: 401,
     code: 'key_invalid',
-    send: (t) => t.call('POST', '/stripe/v1/payment_intents', { headers: { authorization: 'Basic !!!notbase64' } }),
+    send: (t) =>
+      t.call('POST', '/stripe/v1/payment_intents', { headers: { authorization: 'Basic !!!notbase64' } }),
   },
   {
     name: 'an unknown vault key',
@@ -100,13 +189,23 @@ const cases: Case[] = [
     name: 'malformed JSON on the Stripe path',
     status: 400,
     code: 'invalid_json',
-    send: (t, token) => t.call('POST', '/stripe/v1/payment_intents', { token, body: '{"amount":', headers: { 'content-type': 'application/json' } }),
+    send: (t, token) =>
+      t.call('POST', '/stripe/v1/payment_intents', {
+        token,
+        body: '{"amount":',
+        headers: { 'content-type': 'application/json' },
+      }),
   },
   {
     name: 'a vendor call with a key for another vendor prefix',
     status: 403,
     code: 'vendor_mismatch',
-    send: (t, token) => t.call('POST', '/resend/emails', { token, body: '{}', headers: { 'content-type': 'application/json' } }),
+    send: (t, token) =>
+      t.call('POST', '/resend/emails', {
+        token,
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      }),
   },
 ];
 

@@ -76,10 +76,19 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       const b = await store.reserve({ keyId: key.id, amount: 7 * USD });
       expect(a.ok && b.ok).toBe(true);
       if (!a.ok || !b.ok) return;
-      expect(await store.getKey(key.id)).toMatchObject({ reserved: 12 * USD, spent: 0, spentToday: 12 * USD, calls: 2 });
+      expect(await store.getKey(key.id)).toMatchObject({
+        reserved: 12 * USD,
+        spent: 0,
+        spentToday: 12 * USD,
+        calls: 2,
+      });
       await store.settle({ reservationId: a.reservationId, amount: 4_500_001 });
       await store.release({ reservationId: b.reservationId });
-      expect(await store.getKey(key.id)).toMatchObject({ reserved: 0, spent: 4_500_001, spentToday: 4_500_001 });
+      expect(await store.getKey(key.id)).toMatchObject({
+        reserved: 0,
+        spent: 4_500_001,
+        spentToday: 4_500_001,
+      });
       // Settling or releasing twice changes nothing.
       await store.settle({ reservationId: a.reservationId, amount: 9 * USD });
       await store.release({ reservationId: a.reservationId });
@@ -124,22 +133,36 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
 
     it('enforces the daily cap per UTC day and resets it at midnight, while usd_cap never resets', async () => {
       time = Date.UTC(2026, 10, 22, 23, 59, 0);
-      const key = await store.issueKey(newKey({ usdCap: 25 * USD, dailyUsdCap: 10 * USD, expiresAt: time + 3 * DAY }));
+      const key = await store.issueKey(
+        newKey({ usdCap: 25 * USD, dailyUsdCap: 10 * USD, expiresAt: time + 3 * DAY }),
+      );
       const r = await store.reserve({ keyId: key.id, amount: 10 * USD });
       expect(r.ok).toBe(true);
-      expect(await store.reserve({ keyId: key.id, amount: 1 })).toMatchObject({ ok: false, cap: 'daily_usd_cap' });
+      expect(await store.reserve({ keyId: key.id, amount: 1 })).toMatchObject({
+        ok: false,
+        cap: 'daily_usd_cap',
+      });
       time = Date.UTC(2026, 10, 23, 0, 0, 1);
       expect((await store.getKey(key.id))?.spentToday).toBe(0);
       expect((await store.reserve({ keyId: key.id, amount: 10 * USD })).ok).toBe(true);
       // Settling yesterday's reservation must not disturb today's window.
       if (r.ok) await store.settle({ reservationId: r.reservationId, amount: 9 * USD });
-      expect(await store.getKey(key.id)).toMatchObject({ spentToday: 10 * USD, spent: 9 * USD, reserved: 10 * USD });
+      expect(await store.getKey(key.id)).toMatchObject({
+        spentToday: 10 * USD,
+        spent: 9 * USD,
+        reserved: 10 * USD,
+      });
       time = Date.UTC(2026, 10, 24, 0, 0, 1);
-      expect(await store.reserve({ keyId: key.id, amount: 7 * USD })).toMatchObject({ ok: false, cap: 'usd_cap' });
+      expect(await store.reserve({ keyId: key.id, amount: 7 * USD })).toMatchObject({
+        ok: false,
+        cap: 'usd_cap',
+      });
     });
 
     it('refuses a call above max_usd_per_call without touching spend', async () => {
-      const key = await store.issueKey(newKey({ usdCap: null, dailyUsdCap: 100 * USD, maxUsdPerCall: 5 * USD }));
+      const key = await store.issueKey(
+        newKey({ usdCap: null, dailyUsdCap: 100 * USD, maxUsdPerCall: 5 * USD }),
+      );
       expect(await store.reserve({ keyId: key.id, amount: 5 * USD + 1 })).toMatchObject({
         ok: false,
         code: 'per_call_limit_exceeded',
@@ -149,17 +172,26 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
     });
 
     it('refuses unknown, revoked and expired keys, even for free calls', async () => {
-      expect(await store.reserve({ keyId: 'key_nope', amount: 0 })).toMatchObject({ ok: false, code: 'key_invalid' });
+      expect(await store.reserve({ keyId: 'key_nope', amount: 0 })).toMatchObject({
+        ok: false,
+        code: 'key_invalid',
+      });
       const revoked = await store.issueKey(newKey());
       const first = await store.revokeKey(revoked.id);
       expect(first).toMatchObject({ status: 'revoked', revokedAt: time });
       time += 1000;
       expect((await store.revokeKey(revoked.id))?.revokedAt).toBe(first?.revokedAt);
-      expect(await store.reserve({ keyId: revoked.id, amount: 0 })).toMatchObject({ ok: false, code: 'key_revoked' });
+      expect(await store.reserve({ keyId: revoked.id, amount: 0 })).toMatchObject({
+        ok: false,
+        code: 'key_revoked',
+      });
       const expiring = await store.issueKey(newKey({ expiresAt: time + 1000 }));
       expect((await store.reserve({ keyId: expiring.id, amount: 0 })).ok).toBe(true);
       time += 1000;
-      expect(await store.reserve({ keyId: expiring.id, amount: 0 })).toMatchObject({ ok: false, code: 'key_expired' });
+      expect(await store.reserve({ keyId: expiring.id, amount: 0 })).toMatchObject({
+        ok: false,
+        code: 'key_expired',
+      });
       expect(await store.revokeKey('key_nope')).toBeNull();
     });
 
@@ -171,8 +203,13 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       expect(first).toMatchObject({ ok: true, replay: false });
       expect(again).toMatchObject({ ok: true, replay: true });
       if (first.ok && again.ok) expect(again.reservationId).toBe(first.reservationId);
-      expect(await store.reserve({ keyId: key.id, amount: 5 * USD, idempotency: { key: 'idem-1', fingerprint: 'f2' } }))
-        .toMatchObject({ ok: false, code: 'idempotency_mismatch' });
+      expect(
+        await store.reserve({
+          keyId: key.id,
+          amount: 5 * USD,
+          idempotency: { key: 'idem-1', fingerprint: 'f2' },
+        }),
+      ).toMatchObject({ ok: false, code: 'idempotency_mismatch' });
       expect(await store.getKey(key.id)).toMatchObject({ reserved: 5 * USD, calls: 1 });
       // The same idempotency key on another vault key is a different operation.
       const other = await store.issueKey(newKey());
@@ -188,17 +225,28 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
     });
 
     it('lists keys with filters and cursor pagination', async () => {
-      for (let i = 0; i < 5; i += 1) await store.issueKey(newKey({ label: `batch-a-${i}`, vendor: 'stripe' }));
+      for (let i = 0; i < 5; i += 1)
+        await store.issueKey(newKey({ label: `batch-a-${i}`, vendor: 'stripe' }));
       await store.issueKey(newKey({ label: 'batch-b', vendor: 'twilio' }));
       const first = await store.listKeys({ labelPrefix: 'batch-a-', limit: 2 });
       expect(first.data.map((k) => k.label)).toEqual(['batch-a-4', 'batch-a-3']);
       expect(first.nextCursor).not.toBeNull();
-      const second = await store.listKeys({ labelPrefix: 'batch-a-', limit: 2, cursor: first.nextCursor ?? undefined });
+      const second = await store.listKeys({
+        labelPrefix: 'batch-a-',
+        limit: 2,
+        cursor: first.nextCursor ?? undefined,
+      });
       expect(second.data.map((k) => k.label)).toEqual(['batch-a-2', 'batch-a-1']);
-      const third = await store.listKeys({ labelPrefix: 'batch-a-', limit: 2, cursor: second.nextCursor ?? undefined });
+      const third = await store.listKeys({
+        labelPrefix: 'batch-a-',
+        limit: 2,
+        cursor: second.nextCursor ?? undefined,
+      });
       expect(third.data.map((k) => k.label)).toEqual(['batch-a-0']);
       expect(third.nextCursor).toBeNull();
-      expect((await store.listKeys({ vendor: 'twilio', limit: 10 })).data.map((k) => k.label)).toEqual(['batch-b']);
+      expect((await store.listKeys({ vendor: 'twilio', limit: 10 })).data.map((k) => k.label)).toEqual([
+        'batch-b',
+      ]);
       expect((await store.listKeys({ label: 'batch-a-1', limit: 10 })).data).toHaveLength(1);
       const id = first.data[0]?.id ?? '';
       await store.revokeKey(id);
@@ -234,28 +282,56 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
         latencyMs: 1,
       } as const;
       for (let i = 0; i < 3; i += 1) {
-        await store.appendAudit({ ...base, ts: time + i, decision: 'allowed', code: null, requestId: `req_${i}` });
+        await store.appendAudit({
+          ...base,
+          ts: time + i,
+          decision: 'allowed',
+          code: null,
+          requestId: `req_${i}`,
+        });
       }
-      await store.appendAudit({ ...base, ts: time + 10, decision: 'denied', code: 'cap_exhausted', requestId: 'req_d' });
-      await store.appendAudit({ ...base, keyId: null, label: null, ts: time + 11, decision: 'denied', code: 'key_invalid', requestId: 'req_x' });
+      await store.appendAudit({
+        ...base,
+        ts: time + 10,
+        decision: 'denied',
+        code: 'cap_exhausted',
+        requestId: 'req_d',
+      });
+      await store.appendAudit({
+        ...base,
+        keyId: null,
+        label: null,
+        ts: time + 11,
+        decision: 'denied',
+        code: 'key_invalid',
+        requestId: 'req_x',
+      });
       expect((await store.getKey(key.id))?.deniedCalls).toBe(1);
       const denied = await store.queryAudit({ keyId: key.id, decision: 'denied', limit: 10 });
       expect(denied.data.map((r) => r.code)).toEqual(['cap_exhausted']);
       const page1 = await store.queryAudit({ label: 'run-1', limit: 2 });
       expect(page1.data.map((r) => r.requestId)).toEqual(['req_d', 'req_2']);
-      const page2 = await store.queryAudit({ label: 'run-1', limit: 2, cursor: page1.nextCursor ?? undefined });
+      const page2 = await store.queryAudit({
+        label: 'run-1',
+        limit: 2,
+        cursor: page1.nextCursor ?? undefined,
+      });
       expect(page2.data.map((r) => r.requestId)).toEqual(['req_1', 'req_0']);
       expect(page2.nextCursor).toBeNull();
       const window = await store.queryAudit({ since: time + 1, until: time + 10, limit: 10 });
       expect(window.data.map((r) => r.requestId)).toEqual(['req_2', 'req_1']);
-      expect((await store.queryAudit({ labelPrefix: 'run', vendor: 'stripe', limit: 10 })).data).toHaveLength(4);
+      expect((await store.queryAudit({ labelPrefix: 'run', vendor: 'stripe', limit: 10 })).data).toHaveLength(
+        4,
+      );
     });
 
     it('admits exactly 10 of 1,000 concurrent $5 reservations against a $50 cap', async () => {
       const key = await store.issueKey(newKey({ usdCap: 50 * USD }));
       const stores = harness.peer ? [store, harness.peer] : [store];
       const results = await Promise.all(
-        Array.from({ length: 1000 }, (_, i) => (stores[i % stores.length] as Store).reserve({ keyId: key.id, amount: 5 * USD })),
+        Array.from({ length: 1000 }, (_, i) =>
+          (stores[i % stores.length] as Store).reserve({ keyId: key.id, amount: 5 * USD }),
+        ),
       );
       expect(results.filter((r) => r.ok)).toHaveLength(10);
       expect(results.filter((r) => !r.ok && r.code === 'cap_exhausted')).toHaveLength(990);
@@ -270,7 +346,11 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       const claim = { key: 'same', fingerprint: 'body' };
       const results = await Promise.all(
         Array.from({ length: 200 }, (_, i) =>
-          (stores[i % stores.length] as Store).reserve({ keyId: key.id, amount: 5 * USD, idempotency: claim }),
+          (stores[i % stores.length] as Store).reserve({
+            keyId: key.id,
+            amount: 5 * USD,
+            idempotency: claim,
+          }),
         ),
       );
       expect(results.every((r) => r.ok)).toBe(true);
@@ -282,10 +362,14 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
     it('never admits a reservation that starts after a concurrent revoke has returned', async () => {
       const key = await store.issueKey(newKey({ usdCap: 1000 * USD }));
       const other = harness.peer ?? store;
-      const before = await Promise.all(Array.from({ length: 20 }, () => store.reserve({ keyId: key.id, amount: 1 })));
+      const before = await Promise.all(
+        Array.from({ length: 20 }, () => store.reserve({ keyId: key.id, amount: 1 })),
+      );
       expect(before.every((r) => r.ok)).toBe(true);
       await store.revokeKey(key.id);
-      const after = await Promise.all(Array.from({ length: 50 }, () => other.reserve({ keyId: key.id, amount: 0 })));
+      const after = await Promise.all(
+        Array.from({ length: 50 }, () => other.reserve({ keyId: key.id, amount: 0 })),
+      );
       expect(after.every((r) => !r.ok && r.code === 'key_revoked')).toBe(true);
     });
   });

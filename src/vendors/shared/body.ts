@@ -33,7 +33,10 @@ export function parseFormOrJsonBody(
 }
 
 /** For JSON vendors (Resend). */
-export function parseJsonOnlyBody(input: { readonly contentType: string | undefined; readonly raw: Buffer }): ParsedBody {
+export function parseJsonOnlyBody(input: {
+  readonly contentType: string | undefined;
+  readonly raw: Buffer;
+}): ParsedBody {
   if (input.raw.length === 0) return { params: null, body: input.raw, contentType: null };
   return { params: parseJsonBody(input.raw), body: input.raw, contentType: 'application/json' };
 }

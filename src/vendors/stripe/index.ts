@@ -23,13 +23,18 @@ export function createStripeVendor(): Vendor {
       if (request.method !== 'POST') return null;
       const key = header(request.headers, 'idempotency-key');
       if (key === null) return null;
-      const account = header(request.headers, 'stripe-account') ?? header(request.headers, 'stripe-context') ?? '';
+      const account =
+        header(request.headers, 'stripe-account') ?? header(request.headers, 'stripe-context') ?? '';
       return `${account}\u0000${key}`;
     },
     estimateCost: estimateStripeCost,
-    actualCost: (_request, response, estimate, context) => stripeResponseCost(response.json, context) ?? estimate,
+    actualCost: (_request, response, estimate, context) =>
+      stripeResponseCost(response.json, context) ?? estimate,
     createdObjectId(request, response) {
-      if (request.method !== 'POST' || (request.path !== '/v1/payment_intents' && request.path !== '/v1/charges')) {
+      if (
+        request.method !== 'POST' ||
+        (request.path !== '/v1/payment_intents' && request.path !== '/v1/charges')
+      ) {
         return null;
       }
       const id = (response.json as { id?: unknown } | undefined)?.id;

@@ -64,7 +64,8 @@ export function estimateStripeCost(request: VendorRequest, context: PricingConte
   try {
     return rule(request, params, context);
   } catch (err) {
-    if (SpendgateError.isInstance(err) && err.code === 'cost_unknown') return { kind: 'refused', message: err.message };
+    if (SpendgateError.isInstance(err) && err.code === 'cost_unknown')
+      return { kind: 'refused', message: err.message };
     throw err;
   }
 }
@@ -85,12 +86,18 @@ export function stripeResponseCost(json: unknown, context: PricingContext): numb
 function amountCost(amount: unknown, currency: unknown, context: PricingContext): CostEstimate {
   const minor = typeof amount === 'string' && /^\d+$/.test(amount) ? Number(amount) : amount;
   if (typeof minor !== 'number' || !Number.isSafeInteger(minor) || minor < 0) {
-    return { kind: 'refused', message: 'This call needs a non-negative integer `amount` in minor units to be priced' };
+    return {
+      kind: 'refused',
+      message: 'This call needs a non-negative integer `amount` in minor units to be priced',
+    };
   }
   if (typeof currency !== 'string' || currency === '') {
     return { kind: 'refused', message: 'This call needs a `currency` to be priced' };
   }
-  return { kind: 'priced', amount: minorUnitsToMicros({ amount: minor, currency, fxRates: context.fxRates }) };
+  return {
+    kind: 'priced',
+    amount: minorUnitsToMicros({ amount: minor, currency, fxRates: context.fxRates }),
+  };
 }
 
 function matchesSegments(pattern: string, path: string): boolean {
