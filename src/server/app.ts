@@ -55,6 +55,17 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
     return reply.code(error.status).headers(refusalHeaders(error.code)).send(refusalBody(error));
   });
 
+  // While stopping, finish in-flight calls but tell their clients to hang up afterwards; otherwise a
+  // keep-alive connection that was busy when close() began would hold the server open until it times out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.get('/healthz', async () => ({ ok: true }));
   registerAdminRoutes(app, ctx);
 

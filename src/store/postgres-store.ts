@@ -1,0 +1,625 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { capRefusal } from './cap-check.js';
+import type { Clock } from './clock.js';
+import { utcDay } from './clock.js';
+import { migratePostgres } from './postgres-schema.js';
+import type {
+  AuditQuery,
+  AuditRow,
+  BulkRevokeFilter,
+  IdempotencyClaim,
+  KeyQuery,
+  KeyRecord,
+  KeyStatus,
+  NewAuditRow,
+  NewKey,
+  Page,
+  ReserveInput,
+  ReserveResult,
+  Settlement,
+  SettleInput,
+  Store,
+} from './types.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`. */
+  readonly connectionString: string;
+  /**
+   * When given, every time decision (expiry, the daily window, `revokedAt`) uses it: tests move time. When
+   * absent, the database's clock decides, so proxy instances with skewed clocks still agree.
+   */
+  readonly now?: Clock;
+  /** The most connections this instance opens. Default 10. */
+  readonly poolMax?: number;
+  /** How long one statement (lock waits included) may run, in ms. Default 5000. */
+  readonly statementTimeoutMs?: number;
+  /** How long to wait for a connection, new or pooled, in ms. Default 2000. */
+  readonly connectTimeoutMs?: number;
+  /** A schema (lowercase identifier) to keep every table in, created if missing. Default: the server's. */
+  readonly schema?: string;
+  /** Shown in `pg_stat_activity`. Default `spendgate`. */
+  readonly applicationName?: string;
+  /** Told when an idle pooled connection dies (e.g. a server restart); pg has already discarded it. */
+  readonly onPoolError?: (error: Error) => void;
+}
+
+/** pg hands BIGINT back as a string, since it may exceed 2^53; this store only ever writes safe integers. */
+type Int = string | number;
+
+interface KeyRow {
+  seq: Int;
+  id: string;
+  token_hash: string;
+  vendor: string;
+  label: string | null;
+  metadata: Record<string, string>;
+  usd_cap: Int | null;
+  daily_usd_cap: Int | null;
+  max_usd_per_call: Int | null;
+  allowed_endpoints: string[];
+  created_at: Int;
+  expires_at: Int;
+  status: KeyStatus;
+  revoked_at: Int | null;
+  committed: Int;
+  reserved: Int;
+  calls: Int;
+  denied_calls: Int;
+  spent_today: Int;
+  expired: boolean;
+}
+
+interface AuditDbRow {
+  id: string;
+  ts: Int;
+  key_id: string | null;
+  label: string | null;
+  vendor: string | null;
+  method: string;
+  path: string;
+  decision: AuditRow['decision'];
+  code: string | null;
+  upstream_status: number | null;
+  cost_reserved: Int | null;
+  cost_settled: Int | null;
+  settlement: Settlement | null;
+  idempotency_key: string | null;
+  vendor_request_id: string | null;
+  request_id: string;
+  latency_ms: number;
+}
+
+// Parameter $1 of every statement that needs the time is the injected clock's value, or NULL for the
+// database clock. statement_timestamp() is stable within a statement, so an UPDATE cannot test expiry and
+// pick the day at two different instants (clock_timestamp() could straddle midnight); now() would be
+// frozen at the start of a transaction.
+const NOW = `COALESCE($1::bigint, floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint)`;
+const TODAY = `(DATE '1970-01-01' + (${NOW} / 86400000)::int)`;
+
+/** Key columns plus the two clock-relative facts, computed by the same clock as the decision. */
+const KEY_COLUMNS = `seq, id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
+  allowed_endpoints, created_at, expires_at, status, revoked_at, committed, reserved, calls, denied_calls,
+  CASE WHEN day = ${TODAY} THEN day_committed ELSE 0 END AS spent_today, expires_at <= ${NOW} AS expired`;
+
+/**
+ * The whole allow decision and the spend change in one statement: every rule is in the WHERE clause, so
+ * concurrent reservations serialise on the key's row lock and PostgreSQL re-checks the rules against the
+ * latest row before each one applies. The reservation row is written by the same statement, or not at all.
+ * $2 key id, $3 amount, $4 reservation id, $5/$6 idempotency key and fingerprint. A released claim's row
+ * is reused (ON CONFLICT on its id).
+ */
+const RESERVE = `
+  WITH upd AS (
+    UPDATE keys SET
+      committed = committed + $3::bigint,
+      reserved = reserved + $3::bigint,
+      day_committed = CASE WHEN day = ${TODAY} THEN day_committed + $3::bigint ELSE $3::bigint END,
+      day = ${TODAY},
+      calls = calls + 1
+    WHERE id = $2::text AND status = 'active' AND expires_at > ${NOW}
+      AND (max_usd_per_call IS NULL OR $3::bigint <= max_usd_per_call)
+      AND (usd_cap IS NULL OR committed + $3::bigint <= usd_cap)
+      AND (daily_usd_cap IS NULL
+           OR (CASE WHEN day = ${TODAY} THEN day_committed ELSE 0 END) + $3::bigint <= daily_usd_cap)
+    RETURNING ${KEY_COLUMNS}
+  ), ins AS (
+    INSERT INTO reservations (id, key_id, amount, day, status, idempotency_key, fingerprint, created_at)
+    SELECT $4::text, upd.id, $3::bigint, ${TODAY}, 'reserved', $5::text, $6::text, ${NOW} FROM upd
+    ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, day = excluded.day, status = 'reserved'
+  )
+  SELECT * FROM upd`;
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The ledger for several proxy instances: PostgreSQL through a pg Pool. Each spend change is one statement,
+ * or one transaction that locks the rows it reads. A failed connection or statement rejects the call (the
+ * proxy answers 503); the pool replaces dead connections by itself, and no key state is cached.
+ */
+export class PostgresStore implements Store {
+  readonly #options: PostgresStoreOptions;
+  #pool: pg.Pool | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
+      throw new TypeError(`schema must be a lowercase SQL identifier, got ${JSON.stringify(options.schema)}`);
+    }
+    this.#options = options;
+  }
+
+  /** Opens the pool and migrates. Safe to call again after a failure (say, the database was not up yet). */
+  async init(): Promise<void> {
+    // Imported here rather than at the top, so that merely importing this module never needs pg installed.
+    const { default: driver } = await import('pg');
+    this.#pool ??= this.#createPool(driver.Pool);
+    await this.#transaction((client) => migratePostgres(client, this.#options.schema));
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.end();
+  }
+
+  async issueKey(key: NewKey): Promise<KeyRecord> {
+    const { rows } = await this.#db.query<KeyRow>(
+      `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
+         allowed_endpoints, created_at, expires_at, day)
+       VALUES ($2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11, $12, $13::date)
+       RETURNING ${KEY_COLUMNS}`,
+      [
+        this.#clock(),
+        key.id,
+        key.tokenHash,
+        key.vendor,
+        key.label,
+        // Stringified by hand: pg would send a JS array as a PostgreSQL array, not JSON.
+        JSON.stringify(key.metadata),
+        key.usdCap,
+        key.dailyUsdCap,
+        key.maxUsdPerCall,
+        JSON.stringify(key.allowedEndpoints),
+        key.createdAt,
+        key.expiresAt,
+        utcDay(key.createdAt),
+      ],
+    );
+    return toRecord(one(rows));
+  }
+
+  async getKey(id: string): Promise<KeyRecord | null> {
+    return this.#keyWhere('id = $2::text', id);
+  }
+
+  async findKeyByTokenHash(tokenHash: string): Promise<KeyRecord | null> {
+    return this.#keyWhere('token_hash = $2::text', tokenHash);
+  }
+
+  async listKeys(query: KeyQuery): Promise<Page<KeyRecord>> {
+    const where = new Conditions([this.#clock()]);
+    if (!where.cursor(query.cursor, (p) => `seq < ${p}::numeric`)) return { data: [], nextCursor: null };
+    where.add(query.label, (p) => `label = ${p}::text`);
+    where.add(query.labelPrefix, (p) => `starts_with(label, ${p}::text)`);
+    where.add(query.status, (p) => `status = ${p}::text`);
+    where.add(query.vendor, (p) => `vendor = ${p}::text`);
+    const limit = where.param(query.limit + 1);
+    const { rows } = await this.#db.query<KeyRow>(
+      `SELECT ${KEY_COLUMNS} FROM keys ${where.sql} ORDER BY seq DESC LIMIT ${limit}::int`,
+      where.params,
+    );
+    return toPage(rows, query.limit, (row) => String(row.seq), toRecord);
+  }
+
+  async revokeKey(id: string): Promise<KeyRecord | null> {
+    const clock = this.#clock();
+    // Two statements on purpose: a CTE's fallback SELECT would read its snapshot, from before a concurrent
+    // revoke that this UPDATE waited for, and report the key as still active.
+    await this.#db.query(
+      `UPDATE keys SET status = 'revoked', revoked_at = ${NOW} WHERE id = $2::text AND status <> 'revoked'`,
+      [clock, id],
+    );
+    return this.#keyWhere('id = $2::text', id, clock);
+  }
+
+  async revokeKeys(filter: BulkRevokeFilter): Promise<number> {
+    const where = new Conditions([this.#clock()]);
+    where.add('active', (p) => `status = ${p}::text`);
+    where.add(filter.label, (p) => `label = ${p}::text`);
+    where.add(filter.labelPrefix, (p) => `starts_with(label, ${p}::text)`);
+    where.add(filter.metadata && JSON.stringify(filter.metadata), (p) => `metadata @> ${p}::jsonb`);
+    const result = await this.#db.query(
+      `UPDATE keys SET status = 'revoked', revoked_at = ${NOW} ${where.sql}`,
+      where.params,
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    if (input.idempotency) return this.#reserveClaim(input, input.idempotency);
+    const clock = this.#clock();
+    const id = newReservationId();
+    const { rows } = await this.#db.query<KeyRow>(RESERVE, [
+      clock,
+      input.keyId,
+      input.amount,
+      id,
+      null,
+      null,
+    ]);
+    const updated = rows[0];
+    if (updated) return { ok: true, reservationId: id, replay: false, key: toRecord(updated) };
+    // Refused: the decision is already made. This read only names the reason.
+    return refusal(await this.#keyRow('id = $2::text', input.keyId, clock), input.amount);
+  }
+
+  async settle(input: SettleInput): Promise<void> {
+    await this.#transaction(async (client) => {
+      // The row lock pins the reservation's status and amount until commit: a concurrent release, mark or
+      // second settle waits, then finds it settled and does nothing.
+      const found = await client.query<{ key_id: string; amount: Int; day: string; status: Settlement }>(
+        `SELECT key_id, amount, day::text AS day, status FROM reservations
+         WHERE id = $1::text AND status IN ('reserved', 'uncertain') FOR UPDATE`,
+        [input.reservationId],
+      );
+      const res = found.rows[0];
+      if (!res) return;
+      const held = int(res.amount);
+      await client.query(
+        `WITH res AS (
+           UPDATE reservations SET status = 'settled', amount = $2::bigint, object_id = COALESCE($3::text, object_id)
+           WHERE id = $1::text
+         )
+         UPDATE keys SET
+           committed = committed + $4::bigint,
+           reserved = reserved - $5::bigint,
+           day_committed = CASE WHEN day = $6::date THEN greatest(0, day_committed + $4::bigint) ELSE day_committed END
+         WHERE id = $7::text`,
+        [
+          input.reservationId,
+          input.amount,
+          input.objectId ?? null,
+          input.amount - held,
+          res.status === 'reserved' ? held : 0,
+          res.day,
+          res.key_id,
+        ],
+      );
+    });
+  }
+
+  async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
+    const { rows } = await this.#db.query(
+      `SELECT 1 FROM reservations WHERE key_id = $1::text AND object_id = $2::text AND status <> 'released' LIMIT 1`,
+      [input.keyId, input.objectId],
+    );
+    return rows.length > 0;
+  }
+
+  async release(input: { readonly reservationId: string }): Promise<void> {
+    // One statement: the status change is the guard (only one caller moves it off 'reserved'), and amount and
+    // day never change while a reservation is in flight, so RETURNING gives the values to give back.
+    await this.#db.query(
+      `WITH res AS (
+         UPDATE reservations SET status = 'released' WHERE id = $1::text AND status = 'reserved'
+         RETURNING key_id, amount, day
+       )
+       UPDATE keys k SET
+         committed = k.committed - res.amount,
+         reserved = k.reserved - res.amount,
+         day_committed = CASE WHEN k.day = res.day THEN greatest(0, k.day_committed - res.amount) ELSE k.day_committed END
+       FROM res WHERE k.id = res.key_id`,
+      [input.reservationId],
+    );
+  }
+
+  async markUncertain(input: { readonly reservationId: string }): Promise<void> {
+    await this.#db.query(
+      `WITH res AS (
+         UPDATE reservations SET status = 'uncertain' WHERE id = $1::text AND status = 'reserved'
+         RETURNING key_id, amount
+       )
+       UPDATE keys k SET reserved = k.reserved - res.amount FROM res WHERE k.id = res.key_id`,
+      [input.reservationId],
+    );
+  }
+
+  async appendAudit(row: NewAuditRow): Promise<AuditRow> {
+    // The denied count and the row land together or not at all.
+    const { rows } = await this.#db.query<{ id: string }>(
+      `WITH ins AS (
+         INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
+           cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
+         VALUES ($1, $2::text, $3, $4, $5, $6, $7::text, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         RETURNING id
+       ), denied AS (
+         UPDATE keys SET denied_calls = denied_calls + 1 WHERE $7::text = 'denied' AND id = $2::text
+       )
+       SELECT id::text AS id FROM ins`,
+      [
+        row.ts,
+        row.keyId,
+        row.label,
+        row.vendor,
+        row.method,
+        row.path,
+        row.decision,
+        row.code,
+        row.upstreamStatus,
+        row.costReserved,
+        row.costSettled,
+        row.settlement,
+        row.idempotencyKey,
+        row.vendorRequestId,
+        row.requestId,
+        Math.round(row.latencyMs),
+      ],
+    );
+    return { ...row, id: one(rows).id };
+  }
+
+  async queryAudit(query: AuditQuery): Promise<Page<AuditRow>> {
+    const where = new Conditions([]);
+    if (!where.cursor(query.cursor, (p) => `id < ${p}::numeric`)) return { data: [], nextCursor: null };
+    where.add(query.keyId, (p) => `key_id = ${p}::text`);
+    where.add(query.label, (p) => `label = ${p}::text`);
+    where.add(query.labelPrefix, (p) => `starts_with(label, ${p}::text)`);
+    where.add(query.vendor, (p) => `vendor = ${p}::text`);
+    where.add(query.decision, (p) => `decision = ${p}::text`);
+    where.add(query.since, (p) => `ts >= ${p}::bigint`);
+    where.add(query.until, (p) => `ts < ${p}::bigint`);
+    const limit = where.param(query.limit + 1);
+    const { rows } = await this.#db.query<AuditDbRow>(
+      `SELECT id::text AS id, ts, key_id, label, vendor, method, path, decision, code, upstream_status,
+         cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms
+       FROM audit ${where.sql} ORDER BY id DESC LIMIT ${limit}::int`,
+      where.params,
+    );
+    return toPage(rows, query.limit, (row) => row.id, toAuditRow);
+  }
+
+  /**
+   * The idempotent path, in one transaction. Locking the key row first serialises every claim on this key
+   * (across pools and instances), and the claim is read only after the lock is held, so it sees any claim
+   * committed by whoever held the lock before: exactly one caller reserves, the rest replay. The unique
+   * (key_id, idempotency_key) constraint backs this up.
+   */
+  async #reserveClaim(input: ReserveInput, claim: IdempotencyClaim): Promise<ReserveResult> {
+    return this.#transaction(async (client) => {
+      const locked = await client.query<KeyRow & { now_ms: Int }>(
+        `SELECT ${KEY_COLUMNS}, ${NOW} AS now_ms FROM keys WHERE id = $2::text FOR UPDATE`,
+        [this.#clock(), input.keyId],
+      );
+      const row = locked.rows[0];
+      if (!row) return { ok: false, code: 'key_invalid', key: null };
+      // Pin the decision time for the rest of the transaction.
+      const now = int(row.now_ms);
+      const found = await client.query<{ id: string; status: Settlement; fingerprint: string | null }>(
+        'SELECT id, status, fingerprint FROM reservations WHERE key_id = $1::text AND idempotency_key = $2::text',
+        [input.keyId, claim.key],
+      );
+      const existing = found.rows[0];
+      if (existing) {
+        const key = toRecord(row);
+        // Status and expiry first: a replay must not outlive a revoke.
+        if (row.status === 'revoked' || row.expired) return refusal(row, input.amount);
+        if (existing.fingerprint !== claim.fingerprint)
+          return { ok: false, code: 'idempotency_mismatch', key };
+        if (existing.status !== 'released')
+          return { ok: true, reservationId: existing.id, replay: true, key };
+      }
+      // No claim yet, or a released one to retry: the same atomic statement as the plain path.
+      const id = existing?.id ?? newReservationId();
+      const updated = await client.query<KeyRow>(RESERVE, [
+        now,
+        input.keyId,
+        input.amount,
+        id,
+        claim.key,
+        claim.fingerprint,
+      ]);
+      const after = updated.rows[0];
+      if (after) return { ok: true, reservationId: id, replay: false, key: toRecord(after) };
+      // The row is locked, so the row read above is still the one the UPDATE refused.
+      return refusal(row, input.amount);
+    });
+  }
+
+  async #keyWhere(condition: string, value: string, clock = this.#clock()): Promise<KeyRecord | null> {
+    const row = await this.#keyRow(condition, value, clock);
+    return row ? toRecord(row) : null;
+  }
+
+  async #keyRow(condition: string, value: string, clock: number | null): Promise<KeyRow | undefined> {
+    const { rows } = await this.#db.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM keys WHERE ${condition}`, [
+      clock,
+      value,
+    ]);
+    return rows[0];
+  }
+
+  /**
+   * Runs `work` between BEGIN and COMMIT on one pooled connection. On any failure the connection is closed
+   * instead of rolled back: the server aborts the transaction when the socket goes, and a ROLLBACK could
+   * itself wait on a connection that stopped answering.
+   */
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#db.connect();
+    // pg-pool detaches its own error listener while a client is checked out; without this one, a backend
+    // that dies between two statements would be an unhandled 'error' event and take the process down. The
+    // statement in flight (or the next one) rejects anyway, so the listener only has to exist.
+    const ignore = (): void => {};
+    client.on('error', ignore);
+    let failed = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      client.off('error', ignore);
+      client.release(failed);
+    }
+  }
+
+  #createPool(Pool: typeof pg.Pool): pg.Pool {
+    const statementTimeoutMs = this.#options.statementTimeoutMs ?? 5000;
+    const pool = new Pool({
+      connectionString: this.#options.connectionString,
+      max: this.#options.poolMax ?? 10,
+      // Bounds both opening a connection (TCP and startup) and waiting for a free one.
+      connectionTimeoutMillis: this.#options.connectTimeoutMs ?? 2000,
+      statement_timeout: statementTimeoutMs,
+      // The client-side backstop for a server that stops answering without closing the socket.
+      query_timeout: statementTimeoutMs + 1000,
+      // A transaction stranded mid-way would otherwise hold its key's row lock until the connection dies.
+      idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+      keepAlive: true,
+      application_name: this.#options.applicationName ?? 'spendgate',
+      ...(this.#options.schema !== undefined ? { options: `-c search_path=${this.#options.schema}` } : {}),
+    });
+    // An idle connection whose backend dies emits 'error' on the pool; unhandled, that would crash the
+    // process. pg has already dropped the connection and opens a new one on the next call.
+    pool.on('error', (error) => this.#options.onPoolError?.(error));
+    return pool;
+  }
+
+  get #db(): pg.Pool {
+    if (!this.#pool) throw new Error('PostgresStore used before init() or after close()');
+    return this.#pool;
+  }
+
+  #clock(): number | null {
+    // Floored: a fractional clock reading would not cast to BIGINT.
+    return this.#options.now ? Math.floor(this.#options.now()) : null;
+  }
+}
+
+/** AND-ed conditions with numbered parameters, after any leading ones (such as the clock at $1). */
+class Conditions {
+  readonly params: unknown[];
+  readonly #clauses: string[] = [];
+
+  constructor(leading: unknown[]) {
+    this.params = [...leading];
+  }
+
+  /** Adds a parameter and returns its placeholder. */
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  add(value: unknown, clause: (placeholder: string) => string): void {
+    if (value !== undefined) this.#clauses.push(clause(this.param(value)));
+  }
+
+  /** Adds the page cursor; false when it cannot match anything (the other stores return an empty page). */
+  cursor(cursor: string | undefined, clause: (placeholder: string) => string): boolean {
+    if (cursor === undefined) return true;
+    const position = Number(cursor);
+    if (!Number.isFinite(position)) return false;
+    this.add(position, clause);
+    return true;
+  }
+
+  get sql(): string {
+    return this.#clauses.length > 0 ? `WHERE ${this.#clauses.join(' AND ')}` : '';
+  }
+}
+
+function refusal(row: KeyRow | undefined, amount: number): ReserveResult {
+  if (!row) return { ok: false, code: 'key_invalid', key: null };
+  const key = toRecord(row);
+  if (row.status === 'revoked') return { ok: false, code: 'key_revoked', key };
+  if (row.expired) return { ok: false, code: 'key_expired', key };
+  const cap = capRefusal({
+    amount,
+    committed: int(row.committed),
+    dayCommitted: int(row.spent_today),
+    usdCap: intOrNull(row.usd_cap),
+    dailyUsdCap: intOrNull(row.daily_usd_cap),
+    maxUsdPerCall: intOrNull(row.max_usd_per_call),
+  });
+  // No reason left means the row changed since the refusal (say, a release); the refusal still stands.
+  return { ok: false, ...(cap ?? { code: 'cap_exhausted' }), key };
+}
+
+function toRecord(row: KeyRow): KeyRecord {
+  const committed = int(row.committed);
+  const reserved = int(row.reserved);
+  return {
+    id: row.id,
+    tokenHash: row.token_hash,
+    vendor: row.vendor,
+    label: row.label,
+    metadata: row.metadata,
+    usdCap: intOrNull(row.usd_cap),
+    dailyUsdCap: intOrNull(row.daily_usd_cap),
+    maxUsdPerCall: intOrNull(row.max_usd_per_call),
+    allowedEndpoints: row.allowed_endpoints,
+    createdAt: int(row.created_at),
+    expiresAt: int(row.expires_at),
+    status: row.status,
+    revokedAt: intOrNull(row.revoked_at),
+    spent: committed - reserved,
+    reserved,
+    spentToday: int(row.spent_today),
+    calls: int(row.calls),
+    deniedCalls: int(row.denied_calls),
+  };
+}
+
+function toAuditRow(row: AuditDbRow): AuditRow {
+  return {
+    id: row.id,
+    ts: int(row.ts),
+    keyId: row.key_id,
+    label: row.label,
+    vendor: row.vendor,
+    method: row.method,
+    path: row.path,
+    decision: row.decision,
+    code: row.code,
+    upstreamStatus: row.upstream_status,
+    costReserved: intOrNull(row.cost_reserved),
+    costSettled: intOrNull(row.cost_settled),
+    settlement: row.settlement,
+    idempotencyKey: row.idempotency_key,
+    vendorRequestId: row.vendor_request_id,
+    requestId: row.request_id,
+    latencyMs: row.latency_ms,
+  };
+}
+
+function toPage<R, T>(rows: R[], limit: number, cursorOf: (row: R) => string, map: (row: R) => T): Page<T> {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    data: page.map(map),
+    nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null,
+  };
+}
+
+function int(value: Int): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`ledger value ${String(value)} is not a safe integer`);
+  return n;
+}
+
+function intOrNull(value: Int | null): number | null {
+  return value === null ? null : int(value);
+}
+
+function one<T>(rows: T[]): T {
+  const row = rows[0];
+  if (row === undefined) throw new Error('expected a row from PostgreSQL, got none');
+  return row;
+}
+
+function newReservationId(): string {
+  return `res_${randomUUID().replaceAll('-', '')}`;
+}
