@@ -75,6 +75,11 @@ export const configSchema = z.object({
     .string({ error: 'SPENDGATE_ADMIN_TOKEN is required' })
     .min(16, 'SPENDGATE_ADMIN_TOKEN must be at least 16 characters'),
   SPENDGATE_DB: z.string().min(1).default('./spendgate.db'),
+  /** PostgreSQL only: the schema holding spendgate's tables (created if missing). */
+  SPENDGATE_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'SPENDGATE_DB_SCHEMA must be a lower-case SQL identifier')
+    .default('public'),
   SPENDGATE_DB_POOL_MAX: positiveInt.default(10),
   SPENDGATE_DB_STATEMENT_TIMEOUT_MS: positiveInt.default(5000),
   SPENDGATE_DB_CONNECT_TIMEOUT_MS: positiveInt.default(2000),

@@ -14,8 +14,7 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
     logger: false,
     bodyLimit: ctx.config.SPENDGATE_MAX_BODY_BYTES,
     // Paths are matched exactly as sent; the proxy's own normaliser decides what is ambiguous.
-    ignoreTrailingSlash: false,
-    ignoreDuplicateSlashes: false,
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestTimeout: 0,

@@ -51,6 +51,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       poolMax: config.SPENDGATE_DB_POOL_MAX,
       statementTimeoutMs: config.SPENDGATE_DB_STATEMENT_TIMEOUT_MS,
       connectTimeoutMs: config.SPENDGATE_DB_CONNECT_TIMEOUT_MS,
+      schema: config.SPENDGATE_DB_SCHEMA,
+      onPoolError: (err) =>
+        logger.warn({ err: { type: err.name, message: err.message } }, 'ledger connection lost'),
     }));
   const forwarder =
     options.forwarder ??

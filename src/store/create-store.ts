@@ -10,6 +10,10 @@ export interface CreateStoreOptions {
   /** PostgreSQL only: how long one statement may run, and how long to wait for a connection, in ms. */
   readonly statementTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
+  /** PostgreSQL only: the schema for spendgate's tables. */
+  readonly schema?: string;
+  /** PostgreSQL only: told about connections the pool lost (the store recovers by itself). */
+  readonly onPoolError?: (error: Error) => void;
 }
 
 /**
@@ -26,6 +30,8 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
       ...(options.poolMax !== undefined ? { poolMax: options.poolMax } : {}),
       ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      ...(options.schema !== undefined ? { schema: options.schema } : {}),
+      ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
     });
   } else if (options.db === 'memory' || options.db === 'memory:') {
     const { MemoryStore } = await import('./memory-store.js');

@@ -68,6 +68,8 @@ export class SqliteStore implements Store {
   readonly #options: SqliteStoreOptions;
   readonly #now: Clock;
   #db: BetterSqlite3.Database | undefined;
+  /** Prepared once per SQL text: preparing costs more than running these short statements. */
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(options: SqliteStoreOptions) {
     this.#options = options;
@@ -93,8 +95,18 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#statements.clear();
     this.#db?.close();
     this.#db = undefined;
+  }
+
+  #sql(text: string): BetterSqlite3.Statement {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.#conn.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
   }
 
   get #conn(): BetterSqlite3.Database {
@@ -103,30 +115,27 @@ export class SqliteStore implements Store {
   }
 
   async issueKey(key: NewKey): Promise<KeyRecord> {
-    this.#conn
-      .prepare(
-        `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
+    this.#sql(
+      `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
            allowed_endpoints, created_at, expires_at, day)
          VALUES (@id, @tokenHash, @vendor, @label, @metadata, @usdCap, @dailyUsdCap, @maxUsdPerCall,
            @allowedEndpoints, @createdAt, @expiresAt, @day)`,
-      )
-      .run({
-        ...key,
-        metadata: JSON.stringify(key.metadata),
-        allowedEndpoints: JSON.stringify(key.allowedEndpoints),
-        day: utcDay(key.createdAt),
-      });
+    ).run({
+      ...key,
+      metadata: JSON.stringify(key.metadata),
+      allowedEndpoints: JSON.stringify(key.allowedEndpoints),
+      day: utcDay(key.createdAt),
+    });
     return this.#mustGet(key.id);
   }
 
   async getKey(id: string): Promise<KeyRecord | null> {
-    const row = this.#conn.prepare('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow | undefined;
+    const row = this.#sql('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow | undefined;
     return row ? this.#toRecord(row) : null;
   }
 
   async findKeyByTokenHash(tokenHash: string): Promise<KeyRecord | null> {
-    const row = this.#conn.prepare('SELECT * FROM keys WHERE token_hash = ?').get(tokenHash) as
-      KeyRow | undefined;
+    const row = this.#sql('SELECT * FROM keys WHERE token_hash = ?').get(tokenHash) as KeyRow | undefined;
     return row ? this.#toRecord(row) : null;
   }
 
@@ -154,7 +163,7 @@ export class SqliteStore implements Store {
       params.vendor = query.vendor;
     }
     const sql = `SELECT * FROM keys ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-    const rows = this.#conn.prepare(sql).all(params) as KeyRow[];
+    const rows = this.#sql(sql).all(params) as KeyRow[];
     const page = rows.slice(0, query.limit);
     return {
       data: page.map((row) => this.#toRecord(row)),
@@ -163,9 +172,10 @@ export class SqliteStore implements Store {
   }
 
   async revokeKey(id: string): Promise<KeyRecord | null> {
-    this.#conn
-      .prepare(`UPDATE keys SET status = 'revoked', revoked_at = ? WHERE id = ? AND status <> 'revoked'`)
-      .run(this.#now(), id);
+    this.#sql(`UPDATE keys SET status = 'revoked', revoked_at = ? WHERE id = ? AND status <> 'revoked'`).run(
+      this.#now(),
+      id,
+    );
     return this.getKey(id);
   }
 
@@ -173,11 +183,11 @@ export class SqliteStore implements Store {
     const db = this.#conn;
     const now = this.#now();
     const run = db.transaction(() => {
-      const rows = db.prepare(`SELECT id, label, metadata FROM keys WHERE status = 'active'`).all() as Pick<
+      const rows = this.#sql(`SELECT id, label, metadata FROM keys WHERE status = 'active'`).all() as Pick<
         KeyRow,
         'id' | 'label' | 'metadata'
       >[];
-      const revoke = db.prepare(`UPDATE keys SET status = 'revoked', revoked_at = ? WHERE id = ?`);
+      const revoke = this.#sql(`UPDATE keys SET status = 'revoked', revoked_at = ? WHERE id = ?`);
       let count = 0;
       for (const row of rows) {
         if (filter.label !== undefined && row.label !== filter.label) continue;
@@ -207,12 +217,13 @@ export class SqliteStore implements Store {
       const claim = input.idempotency;
       let existing: ReservationRow | undefined;
       if (claim) {
-        existing = db
-          .prepare('SELECT * FROM reservations WHERE key_id = ? AND idempotency_key = ?')
-          .get(input.keyId, claim.key) as ReservationRow | undefined;
+        existing = this.#sql('SELECT * FROM reservations WHERE key_id = ? AND idempotency_key = ?').get(
+          input.keyId,
+          claim.key,
+        ) as ReservationRow | undefined;
       }
       if (existing && claim) {
-        const key = db.prepare('SELECT * FROM keys WHERE id = ?').get(input.keyId) as KeyRow | undefined;
+        const key = this.#sql('SELECT * FROM keys WHERE id = ?').get(input.keyId) as KeyRow | undefined;
         const status = key ? statusRefusal(key, now) : 'key_invalid';
         if (status) return { ok: false, code: status, key: key ? this.#toRecord(key) : null };
         if (existing.fingerprint !== claim.fingerprint) {
@@ -223,9 +234,8 @@ export class SqliteStore implements Store {
         }
       }
       // The decision and the increment are one statement: every condition is in the WHERE clause.
-      const updated = db
-        .prepare(
-          `UPDATE keys SET
+      const updated = this.#sql(
+        `UPDATE keys SET
              committed = committed + @amount,
              reserved = reserved + @amount,
              day_committed = CASE WHEN day = @today THEN day_committed + @amount ELSE @amount END,
@@ -237,11 +247,10 @@ export class SqliteStore implements Store {
              AND (daily_usd_cap IS NULL
                   OR (CASE WHEN day = @today THEN day_committed ELSE 0 END) + @amount <= daily_usd_cap)
            RETURNING *`,
-        )
-        .get({ id: input.keyId, amount: input.amount, today, now }) as KeyRow | undefined;
+      ).get({ id: input.keyId, amount: input.amount, today, now }) as KeyRow | undefined;
       if (!updated) return this.#diagnose(input, now, today);
       const reservationId = existing?.id ?? `res_${randomUUID().replaceAll('-', '')}`;
-      db.prepare(
+      this.#sql(
         `INSERT INTO reservations (id, key_id, amount, day, status, idempotency_key, fingerprint, created_at)
          VALUES (@id, @keyId, @amount, @day, 'reserved', @idem, @fingerprint, @now)
          ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, day = excluded.day, status = 'reserved'`,
@@ -263,14 +272,14 @@ export class SqliteStore implements Store {
     const db = this.#conn;
     // One IMMEDIATE transaction holds the write lock from the read to the writes, so nothing interleaves.
     db.transaction(() => {
-      const res = db
-        .prepare(`SELECT * FROM reservations WHERE id = ? AND status IN ('reserved', 'uncertain')`)
-        .get(input.reservationId) as ReservationRow | undefined;
+      const res = this.#sql(
+        `SELECT * FROM reservations WHERE id = ? AND status IN ('reserved', 'uncertain')`,
+      ).get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
-      db.prepare(
+      this.#sql(
         `UPDATE reservations SET status = 'settled', amount = ?, object_id = coalesce(?, object_id) WHERE id = ?`,
       ).run(input.amount, input.objectId ?? null, res.id);
-      db.prepare(
+      this.#sql(
         `UPDATE keys SET
            committed = committed + @delta,
            reserved = reserved - @inFlight,
@@ -286,24 +295,20 @@ export class SqliteStore implements Store {
   }
 
   async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
-    const row = this.#conn
-      .prepare(
-        `SELECT 1 FROM reservations WHERE key_id = ? AND object_id = ? AND status <> 'released' LIMIT 1`,
-      )
-      .get(input.keyId, input.objectId);
+    const row = this.#sql(
+      `SELECT 1 FROM reservations WHERE key_id = ? AND object_id = ? AND status <> 'released' LIMIT 1`,
+    ).get(input.keyId, input.objectId);
     return row !== undefined;
   }
 
   async release(input: { readonly reservationId: string }): Promise<void> {
     const db = this.#conn;
     db.transaction(() => {
-      const res = db
-        .prepare(
-          `UPDATE reservations SET status = 'released' WHERE id = ? AND status = 'reserved' RETURNING *`,
-        )
-        .get(input.reservationId) as ReservationRow | undefined;
+      const res = this.#sql(
+        `UPDATE reservations SET status = 'released' WHERE id = ? AND status = 'reserved' RETURNING *`,
+      ).get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
-      db.prepare(
+      this.#sql(
         `UPDATE keys SET
            committed = committed - @amount,
            reserved = reserved - @amount,
@@ -316,13 +321,11 @@ export class SqliteStore implements Store {
   async markUncertain(input: { readonly reservationId: string }): Promise<void> {
     const db = this.#conn;
     db.transaction(() => {
-      const res = db
-        .prepare(
-          `UPDATE reservations SET status = 'uncertain' WHERE id = ? AND status = 'reserved' RETURNING *`,
-        )
-        .get(input.reservationId) as ReservationRow | undefined;
+      const res = this.#sql(
+        `UPDATE reservations SET status = 'uncertain' WHERE id = ? AND status = 'reserved' RETURNING *`,
+      ).get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
-      db.prepare('UPDATE keys SET reserved = reserved - ? WHERE id = ?').run(res.amount, res.key_id);
+      this.#sql('UPDATE keys SET reserved = reserved - ? WHERE id = ?').run(res.amount, res.key_id);
     }).immediate();
   }
 
@@ -330,16 +333,14 @@ export class SqliteStore implements Store {
     const db = this.#conn;
     const id = db
       .transaction(() => {
-        const result = db
-          .prepare(
-            `INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
+        const result = this.#sql(
+          `INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
              cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
            VALUES (@ts, @keyId, @label, @vendor, @method, @path, @decision, @code, @upstreamStatus,
              @costReserved, @costSettled, @settlement, @idempotencyKey, @vendorRequestId, @requestId, @latencyMs)`,
-          )
-          .run({ ...row, latencyMs: Math.round(row.latencyMs) });
+        ).run({ ...row, latencyMs: Math.round(row.latencyMs) });
         if (row.decision === 'denied' && row.keyId) {
-          db.prepare('UPDATE keys SET denied_calls = denied_calls + 1 WHERE id = ?').run(row.keyId);
+          this.#sql('UPDATE keys SET denied_calls = denied_calls + 1 WHERE id = ?').run(row.keyId);
         }
         return String(result.lastInsertRowid);
       })
@@ -364,13 +365,13 @@ export class SqliteStore implements Store {
     add('ts >= @since', 'since', query.since);
     add('ts < @until', 'until', query.until);
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
-    const rows = (this.#conn.prepare(sql).all(params) as Record<string, unknown>[]).map(toAuditRow);
+    const rows = (this.#sql(sql).all(params) as Record<string, unknown>[]).map(toAuditRow);
     const page = rows.slice(0, query.limit);
     return { data: page, nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null };
   }
 
   #diagnose(input: ReserveInput, now: number, today: string): ReserveResult {
-    const row = this.#conn.prepare('SELECT * FROM keys WHERE id = ?').get(input.keyId) as KeyRow | undefined;
+    const row = this.#sql('SELECT * FROM keys WHERE id = ?').get(input.keyId) as KeyRow | undefined;
     if (!row) return { ok: false, code: 'key_invalid', key: null };
     const key = this.#toRecord(row);
     const status = statusRefusal(row, now);
@@ -387,7 +388,7 @@ export class SqliteStore implements Store {
   }
 
   #mustGet(id: string): KeyRecord {
-    const row = this.#conn.prepare('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow | undefined;
+    const row = this.#sql('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow | undefined;
     if (!row) throw new Error(`key ${id} vanished after insert`);
     return this.#toRecord(row);
   }

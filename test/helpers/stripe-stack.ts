@@ -14,11 +14,17 @@ export interface StripeStack {
 }
 
 /** A fake Stripe on 127.0.0.1, and a proxy in front of it. */
-export async function startStripeStack(options: { overrides?: Record<string, unknown>; now?: () => number } = {}) {
+export async function startStripeStack(
+  options: { overrides?: Record<string, unknown>; now?: () => number } = {},
+) {
   const fake = createFakeStripe({ secretKey: STRIPE_SECRET });
   const upstream = await serveFake(fake);
   const t = await startTestProxy({
-    overrides: { STRIPE_SECRET_KEY: STRIPE_SECRET, SPENDGATE_STRIPE_BASE_URL: upstream.url, ...options.overrides },
+    overrides: {
+      STRIPE_SECRET_KEY: STRIPE_SECRET,
+      SPENDGATE_STRIPE_BASE_URL: upstream.url,
+      ...options.overrides,
+    },
     ...(options.now ? { now: options.now } : {}),
   });
   const port = Number(new URL(t.url).port);

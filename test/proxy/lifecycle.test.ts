@@ -22,7 +22,11 @@ describe('graceful stop', () => {
   it('finishes and settles an in-flight call, then closes the store', async () => {
     const db = tempDb();
     const s = await startStripeStack({ overrides: { SPENDGATE_DB: db } });
-    const { id, token } = await s.t.issue({ vendor: 'stripe', usd_cap: 50, allowed_endpoints: ['POST /v1/payment_intents'] });
+    const { id, token } = await s.t.issue({
+      vendor: 'stripe',
+      usd_cap: 50,
+      allowed_endpoints: ['POST /v1/payment_intents'],
+    });
     s.fake.delayNext(400);
     const inflight = s.sdk(token).paymentIntents.create({ amount: 1700, currency: 'usd' });
     await new Promise((r) => setTimeout(r, 100));

@@ -5,7 +5,9 @@ import { ADMIN_TOKEN } from '../helpers/proxy.js';
 describe('secrets never leak into logs, audit rows or error bodies', () => {
   let s: StripeStack;
   beforeAll(async () => {
-    s = await startStripeStack({ overrides: { SPENDGATE_LOG_LEVEL: 'trace', SPENDGATE_UPSTREAM_HEADERS_TIMEOUT_MS: 300 } });
+    s = await startStripeStack({
+      overrides: { SPENDGATE_LOG_LEVEL: 'trace', SPENDGATE_UPSTREAM_HEADERS_TIMEOUT_MS: 300 },
+    });
   });
   afterAll(async () => s.close());
 
@@ -13,8 +15,18 @@ describe('secrets never leak into logs, audit rows or error bodies', () => {
     const tokens: string[] = [];
     const bodies: string[] = [];
     const keep = async (p: Promise<{ text: string }>) => bodies.push((await p).text);
-    const a = await s.t.issue({ vendor: 'stripe', usd_cap: 30, allowed_endpoints: ['POST /v1/payment_intents'], label: 'leak-check' });
-    const b = await s.t.issue({ vendor: 'stripe', usd_cap: 30, allowed_endpoints: ['/v1/**'], label: 'leak-check' });
+    const a = await s.t.issue({
+      vendor: 'stripe',
+      usd_cap: 30,
+      allowed_endpoints: ['POST /v1/payment_intents'],
+      label: 'leak-check',
+    });
+    const b = await s.t.issue({
+      vendor: 'stripe',
+      usd_cap: 30,
+      allowed_endpoints: ['/v1/**'],
+      label: 'leak-check',
+    });
     tokens.push(a.token, b.token);
     const stripe = s.sdk(a.token, { maxNetworkRetries: 1 });
     await stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
@@ -25,14 +37,36 @@ describe('secrets never leak into logs, audit rows or error bodies', () => {
     await stripe.paymentIntents.create({ amount: 5000, currency: 'usd' }).catch(() => undefined);
     await stripe.customers.create({}).catch(() => undefined);
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
-    await keep(s.t.call('POST', '/v1/payment_intents', { token: b.token, body: 'amount=1&currency=eur', headers: form }));
+    await keep(
+      s.t.call('POST', '/v1/payment_intents', {
+        token: b.token,
+        body: 'amount=1&currency=eur',
+        headers: form,
+      }),
+    );
     await keep(s.t.call('POST', '/v1/../v1/keys', { token: b.token }));
-    await keep(s.t.call('POST', '/v1/payment_intents', { token: `${b.token}x`, body: 'amount=1&currency=usd', headers: form }));
+    await keep(
+      s.t.call('POST', '/v1/payment_intents', {
+        token: `${b.token}x`,
+        body: 'amount=1&currency=usd',
+        headers: form,
+      }),
+    );
     await keep(s.t.admin('GET', '/v1/keys', undefined, { authorization: `Bearer ${b.token}` }));
     await keep(s.t.admin('GET', '/v1/keys', undefined, { authorization: `Bearer ${ADMIN_TOKEN}x` }));
     await s.t.admin('DELETE', `/v1/keys/${b.id}`);
-    await keep(s.t.call('POST', '/v1/payment_intents', { token: b.token, body: 'amount=1&currency=usd', headers: form }));
-    await keep(s.t.call('GET', '/v1/payment_intents', { headers: { authorization: `Basic ${Buffer.from(`${b.token}:`).toString('base64')}` } }));
+    await keep(
+      s.t.call('POST', '/v1/payment_intents', {
+        token: b.token,
+        body: 'amount=1&currency=usd',
+        headers: form,
+      }),
+    );
+    await keep(
+      s.t.call('GET', '/v1/payment_intents', {
+        headers: { authorization: `Basic ${Buffer.from(`${b.token}:`).toString('base64')}` },
+      }),
+    );
     await keep(s.t.admin('GET', `/v1/keys/${a.id}`));
     await keep(s.t.admin('GET', '/v1/keys?label=leak-check'));
 

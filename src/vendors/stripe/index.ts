@@ -3,6 +3,9 @@ import { parseFormOrJsonBody } from '../shared/body.js';
 import type { Vendor, VendorRequest } from '../types.js';
 import { estimateStripeCost, stripeResponseCost } from './pricing.js';
 
+/** Calls that create a payment, whose response states the amount that moved. */
+const CREATES = new Set(['/v1/payment_intents', '/v1/charges']);
+
 function header(headers: IncomingHttpHeaders, name: string): string | null {
   const value = headers[name];
   return typeof value === 'string' && value !== '' ? value : null;
@@ -28,15 +31,12 @@ export function createStripeVendor(): Vendor {
       return `${account}\u0000${key}`;
     },
     estimateCost: estimateStripeCost,
-    actualCost: (_request, response, estimate, context) =>
-      stripeResponseCost(response.json, context) ?? estimate,
+    // Only a create states what that call moved; a confirm or capture response repeats the intent's amount,
+    // which was already counted when the intent was created.
+    actualCost: (request, response, estimate, context) =>
+      CREATES.has(request.path) ? (stripeResponseCost(response.json, context) ?? estimate) : estimate,
     createdObjectId(request, response) {
-      if (
-        request.method !== 'POST' ||
-        (request.path !== '/v1/payment_intents' && request.path !== '/v1/charges')
-      ) {
-        return null;
-      }
+      if (request.method !== 'POST' || !CREATES.has(request.path)) return null;
       const id = (response.json as { id?: unknown } | undefined)?.id;
       return typeof id === 'string' ? id : null;
     },

@@ -29,6 +29,26 @@ const coveredCharge: Rule = (request) => {
   };
 };
 
+/**
+ * A refund returns money the key itself charged, so it is free when this key created the PaymentIntent or
+ * charge being refunded, and refused otherwise: an agent must not refund payments it did not make. A refund is
+ * never credited back to the budget, so a charge-refund loop still runs into the cap.
+ */
+const refund: Rule = (_request, params) => {
+  const target = typeof params.payment_intent === 'string' ? params.payment_intent : params.charge;
+  if (typeof target !== 'string' || target === '') {
+    return {
+      kind: 'refused',
+      message: 'A refund needs `payment_intent` or `charge` to be checked against this key',
+    };
+  }
+  return {
+    kind: 'covered',
+    objectId: target,
+    message: `${target} was not created with this key, so this key cannot refund it`,
+  };
+};
+
 /** Updating an intent is free unless it changes the amount, which would move money later on confirm. */
 const intentUpdate: Rule = (_request, params) =>
   params.amount === undefined && params.currency === undefined
@@ -47,6 +67,10 @@ const POST_RULES: ReadonlyArray<readonly [string, Rule]> = [
   ['/v1/payment_intents/*/cancel', () => FREE],
   ['/v1/charges', ownAmount],
   ['/v1/charges/*/capture', coveredCharge],
+  ['/v1/refunds', refund],
+  // Money leaving the platform balance: priced at its own amount and currency, like a charge.
+  ['/v1/payouts', ownAmount],
+  ['/v1/transfers', ownAmount],
   ['/v1/customers', () => FREE],
   ['/v1/customers/*', () => FREE],
 ];

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench`: direct calls to a fake Stripe vs the same calls through spendgate, in one run.
+ * Options: BENCH_REQUESTS (default 20000), BENCH_CONCURRENCY (64), BENCH_PG_URL (adds PostgreSQL rows; CI's
+ * database is postgres://postgres@127.0.0.1:5432/test).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { percentile, runLoad, type LoadResult } from './load.js';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const PG_URL = process.env.BENCH_PG_URL;
+const SECRET = 'sk_test_bench';
+const ADMIN = 'bench-admin-token-0123456789';
+const BODY = 'amount=500&currency=usd&customer=cus_bench';
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const root = join(import.meta.dirname, '..');
+const children: ChildProcess[] = [];
+
+function start(script: string[], env: Record<string, string>, pattern: RegExp): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`did not start: ${out}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = pattern.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+  });
+}
+
+function startProxy(upstream: string, db: string, schema?: string): Promise<string> {
+  return start(
+    ['src/cli/bin.ts', 'serve'],
+    {
+      SPENDGATE_ADMIN_TOKEN: ADMIN,
+      SPENDGATE_PORT: '0',
+      SPENDGATE_DB: db,
+      ...(schema ? { SPENDGATE_DB_SCHEMA: schema } : {}),
+      STRIPE_SECRET_KEY: SECRET,
+      SPENDGATE_STRIPE_BASE_URL: upstream,
+      SPENDGATE_LOG_LEVEL: 'warn',
+    },
+    /spendgate listening on (\S+)/,
+  );
+}
+
+async function admin(base: string, method: 'POST' | 'DELETE', path: string, body?: unknown) {
+  const res = await request(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
+  return JSON.parse(text) as { id: string; token: string };
+}
+
+async function throughProxy(origins: string[]): Promise<LoadResult> {
+  const key = await admin(origins[0] as string, 'POST', '/v1/keys', {
+    vendor: 'stripe',
+    usd_cap: 10_000_000,
+    allowed_endpoints: ['POST /v1/payment_intents'],
+    expires_in: '1h',
+    label: 'bench',
+  });
+  const headers = { ...FORM, authorization: `Bearer ${key.token}` };
+  await runLoad({
+    origins,
+    path: '/v1/payment_intents',
+    headers,
+    body: BODY,
+    requests: 1000,
+    concurrency: CONCURRENCY,
+    maxSeconds: 30,
+  });
+  return runLoad({
+    origins,
+    path: '/v1/payment_intents',
+    headers,
+    body: BODY,
+    requests: REQUESTS,
+    concurrency: CONCURRENCY,
+    maxSeconds: 120,
+  });
+}
+
+async function issueRevoke(base: string, rounds = 500): Promise<{ p50: number; p99: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i += 1) {
+    const t0 = performance.now();
+    const key = await admin(base, 'POST', '/v1/keys', {
+      vendor: 'stripe',
+      usd_cap: 5,
+      allowed_endpoints: ['POST /v1/payment_intents'],
+      label: `bench-ir-${i}`,
+    });
+    await admin(base, 'DELETE', `/v1/keys/${key.id}`);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+}
+
+const fmt = (r: LoadResult) =>
+  `${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  (${r.ok} ok, ${r.errors} errors, ${r.requests} sent)`;
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'spendgate-bench-'));
+  try {
+    const upstream = await start(['bench/upstream.ts'], { BENCH_STRIPE_SECRET: SECRET }, /upstream (\S+)/);
+    console.log(
+      `spendgate bench: ${REQUESTS} POST /v1/payment_intents at concurrency ${CONCURRENCY}, Node ${process.version}`,
+    );
+    const directHeaders = { ...FORM, authorization: `Bearer ${SECRET}` };
+    await runLoad({
+      origins: [upstream],
+      path: '/v1/payment_intents',
+      headers: directHeaders,
+      body: BODY,
+      requests: 1000,
+      concurrency: CONCURRENCY,
+      maxSeconds: 30,
+    });
+    const direct = await runLoad({
+      origins: [upstream],
+      path: '/v1/payment_intents',
+      headers: directHeaders,
+      body: BODY,
+      requests: REQUESTS,
+      concurrency: CONCURRENCY,
+      maxSeconds: 120,
+    });
+    console.log(`direct to upstream        ${fmt(direct)}`);
+
+    const sqliteProxy = await startProxy(upstream, join(dir, 'bench.db'));
+    const sqlite = await throughProxy([sqliteProxy]);
+    console.log(`proxy, sqlite             ${fmt(sqlite)}`);
+    const ir = await issueRevoke(sqliteProxy);
+    console.log(
+      `issue+revoke, sqlite      p50 ${ir.p50.toFixed(2)} ms  p99 ${ir.p99.toFixed(2)} ms (500 sequential rounds)`,
+    );
+
+    const rows: [string, LoadResult][] = [];
+    if (PG_URL) {
+      const schema = `sg_bench_${process.pid}`;
+      const pg1 = await startProxy(upstream, PG_URL, schema);
+      const one = await throughProxy([pg1]);
+      console.log(`proxy, postgres x1        ${fmt(one)}`);
+      const pgIr = await issueRevoke(pg1, 200);
+      console.log(
+        `issue+revoke, postgres    p50 ${pgIr.p50.toFixed(2)} ms  p99 ${pgIr.p99.toFixed(2)} ms (200 sequential rounds)`,
+      );
+      const pg2 = await startProxy(upstream, PG_URL, schema);
+      const two = await throughProxy([pg1, pg2]);
+      console.log(`proxy, postgres x2        ${fmt(two)}`);
+      rows.push(['postgres x1', one], ['postgres x2', two]);
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+
+    console.log('\nratios (same run):');
+    console.log(
+      `  added p50 via proxy (sqlite): ${(sqlite.p50 - direct.p50).toFixed(2)} ms; added p99: ${(sqlite.p99 - direct.p99).toFixed(2)} ms`,
+    );
+    console.log(
+      `  throughput via proxy / direct (sqlite): ${((sqlite.rps / direct.rps) * 100).toFixed(0)} %`,
+    );
+    for (const [name, r] of rows) {
+      console.log(`  ${name} / sqlite throughput: ${((r.rps / sqlite.rps) * 100).toFixed(0)} %`);
+    }
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
