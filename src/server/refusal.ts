@@ -4,12 +4,15 @@ import { ERROR_CODES, type ErrorCode } from '../errors/index.js';
 /**
  * The refusal body of the HTTP contract: `code` at the top level (the seeds read `resp.json()["code"]`) and
  * inside `error`, where the vendor SDKs look for a message. `message` is repeated at the top level because
- * the Twilio SDK reads it from there.
+ * the Twilio SDK reads it from there, and `name`/`statusCode` mirror Resend's error envelope.
  */
 export function refusalBody(error: SpendgateError): Record<string, unknown> {
   return {
     code: error.code,
     message: error.message,
+    // Resend's SDK hands the parsed body to the caller as `error`; these two make it read like Resend's own.
+    name: error.code,
+    statusCode: error.status,
     error: {
       type: 'spendgate_error',
       code: error.code,
