@@ -5,6 +5,12 @@ export type Micros = number;
 
 export const MICROS_PER_USD = 1_000_000;
 
+/**
+ * The largest amount spendgate handles: $1,000,000,000. Up to here a micro-dollar count divided by 10^6 is a
+ * double whose shortest form is the exact decimal, so amounts round-trip through JSON numbers unchanged.
+ */
+export const MAX_MICROS = 1_000_000_000_000_000;
+
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 
 /**
@@ -35,7 +41,7 @@ export function parseDecimal(value: number | string, scale: number, field: strin
   }
   const digits =
     BigInt(whole) * 10n ** BigInt(scale) + BigInt((fraction + '0'.repeat(scale)).slice(0, scale) || '0');
-  if (digits > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (digits > BigInt(Number.MAX_SAFE_INTEGER) || (scale === 6 && digits > BigInt(MAX_MICROS))) {
     throw spendgateError('bad_request', `${field} is too large`, { param: field });
   }
   return Number(digits);
@@ -47,8 +53,8 @@ export function usdToMicros(value: number | string, field = 'amount'): Micros {
 }
 
 /**
- * Micro-dollars to a JSON number of dollars. Integer division by 10^6 is correctly rounded, so the shortest
- * representation of the result is the exact decimal (100000 -> 0.1).
+ * Micro-dollars to a JSON number of dollars. Integer division by 10^6 is correctly rounded, so up to
+ * `MAX_MICROS` the shortest representation of the result is the exact decimal (100000 -> 0.1).
  */
 export function microsToUsd(micros: Micros): number {
   return micros / MICROS_PER_USD;

@@ -104,6 +104,37 @@ export const configSchema = z.object({
   SPENDGATE_UPSTREAM_BODY_TIMEOUT_MS: positiveInt.default(30_000),
   /** Per-segment SMS price in USD for destinations the country table does not cover (default $0.0083). */
   SPENDGATE_TWILIO_SMS_USD: usd.optional(),
+  /** Per-segment SMS prices by E.164 prefix, e.g. `+44=0.0524,+33=0.0798` (longest prefix wins). */
+  SPENDGATE_TWILIO_SMS_PRICES: z
+    .union([z.string(), z.record(z.string(), z.union([z.string(), z.number()]))])
+    .transform((value, ctx) => {
+      const entries =
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((pair) => pair.trim())
+              .filter(Boolean)
+              .map((pair) => pair.split('=').map((p) => p.trim()) as [string, string])
+          : Object.entries(value);
+      const prices: Record<string, number> = {};
+      for (const [prefix, price] of entries) {
+        if (!/^\+?[1-9]\d{0,6}$/.test(prefix ?? '') || price === undefined) {
+          ctx.addIssue({ code: 'custom', message: `SMS price entry "${prefix}" must be like +44=0.0524` });
+          return z.NEVER;
+        }
+        try {
+          prices[prefix.startsWith('+') ? prefix : `+${prefix}`] = usdToMicros(
+            price,
+            `SMS price for ${prefix}`,
+          );
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid price' });
+          return z.NEVER;
+        }
+      }
+      return prices;
+    })
+    .default({}),
   SPENDGATE_RESEND_EMAIL_USD: usd.optional(),
   SPENDGATE_SANDBOX: bool.default(false),
   SPENDGATE_SANDBOX_ALLOW_SECRETS: bool.default(false),

@@ -20,11 +20,12 @@ export function buildVendors(config: ProxyConfig): Map<string, ConfiguredVendor>
       secrets: complete({ secretKey: config.STRIPE_SECRET_KEY }),
     },
     {
-      vendor: createTwilioVendor(
-        config.SPENDGATE_TWILIO_SMS_USD === undefined
+      vendor: createTwilioVendor({
+        smsPerSegmentByPrefix: config.SPENDGATE_TWILIO_SMS_PRICES,
+        ...(config.SPENDGATE_TWILIO_SMS_USD === undefined
           ? {}
-          : { defaultSmsPerSegment: config.SPENDGATE_TWILIO_SMS_USD },
-      ),
+          : { defaultSmsPerSegment: config.SPENDGATE_TWILIO_SMS_USD }),
+      }),
       baseUrl: config.SPENDGATE_TWILIO_BASE_URL,
       secrets: complete({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN }),
     },

@@ -176,3 +176,39 @@ describe('Twilio and Resend through the proxy with their official SDKs', () => {
     expect(res2.json.code).toBe('cost_unknown');
   });
 });
+
+describe('Twilio country prices from configuration', () => {
+  it('prices by the longest E.164 prefix of To and falls back to the default', async () => {
+    const fake = createFakeTwilio({ accountSid: SID, authToken: AUTH });
+    const up = await serveFake(fake);
+    const t = await startTestProxy({
+      overrides: {
+        TWILIO_ACCOUNT_SID: SID,
+        TWILIO_AUTH_TOKEN: AUTH,
+        SPENDGATE_TWILIO_BASE_URL: up.url,
+        SPENDGATE_TWILIO_SMS_PRICES: '+44=0.0524,+447=0.06',
+        SPENDGATE_LOG_LEVEL: 'warn',
+      },
+    });
+    try {
+      const { id, token } = await t.issue({
+        vendor: 'twilio',
+        usd_cap: 1,
+        allowed_endpoints: ['POST /2010-04-01/Accounts/*/Messages.json'],
+      });
+      const send = (to: string) =>
+        t.call('POST', `/twilio/2010-04-01/Accounts/${PLACEHOLDER_ACCOUNT_SID}/Messages.json`, {
+          headers: { authorization: basic(token, 'x'), 'content-type': 'application/x-www-form-urlencoded' },
+          body: `To=${encodeURIComponent(to)}&From=%2B15017122661&Body=hi`,
+        });
+      expect((await send('+442071838750')).status).toBe(201);
+      expect((await t.admin('GET', `/v1/keys/${id}`)).json.spent_usd).toBe(0.0524);
+      expect((await send('+447700900123')).status).toBe(201);
+      expect((await send('+15558675310')).status).toBe(201);
+      expect((await t.admin('GET', `/v1/keys/${id}`)).json.spent_usd).toBe(0.1207);
+    } finally {
+      await t.close();
+      await up.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatUsd, microsToUsd, usdToMicros } from '../../src/money.js';
+import { formatUsd, MAX_MICROS, microsToUsd, usdToMicros } from '../../src/money.js';
 import { parseDurationMs } from '../../src/duration.js';
 
 describe('money', () => {
@@ -12,17 +12,18 @@ describe('money', () => {
     expect(usdToMicros(1e-6)).toBe(1);
     expect(usdToMicros('12.3400000')).toBe(12_340_000);
     expect(usdToMicros(0)).toBe(0);
+    expect(usdToMicros('1000000000')).toBe(MAX_MICROS);
   });
 
   it('refuses negatives, sub-micro precision, non-numbers and huge values', () => {
-    for (const bad of [-1, '-0.01', 0.0000001, '1e3', 'abc', '', Infinity, NaN, 1e16]) {
+    for (const bad of [-1, '-0.01', 0.0000001, '1e3', 'abc', '', Infinity, NaN, 1e16, '1000000000.000001']) {
       expect(() => usdToMicros(bad as number)).toThrow(expect.objectContaining({ code: 'bad_request' }));
     }
   });
 
   it('round-trips every micro-dollar amount through its JSON number', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 9_000_000_000_000 }), (micros) => {
+      fc.property(fc.integer({ min: 0, max: MAX_MICROS }), (micros) => {
         const usd = microsToUsd(micros);
         expect(usdToMicros(JSON.parse(JSON.stringify(usd)) as number)).toBe(micros);
       }),
