@@ -9,6 +9,7 @@ import { requireAdmin } from './admin-auth.js';
 import type { ProxyContext } from './context.js';
 import { hashToken, newKeyId, newVaultToken } from './tokens.js';
 import { validate } from './validate.js';
+import { ledger } from './ledger.js';
 import { auditView, keyView, keyWithSpendView } from './views.js';
 
 /** The admin API: issue, read, list and revoke vault keys, and query the audit log. */
@@ -49,19 +50,21 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
     const now = ctx.now();
     const expiresAt = expiry(body, now, ctx);
     const token = newVaultToken();
-    const key = await ctx.store.issueKey({
-      id: newKeyId(),
-      tokenHash: hashToken(token),
-      vendor: body.vendor,
-      label: body.label ?? null,
-      metadata: body.metadata ?? {},
-      usdCap,
-      dailyUsdCap,
-      maxUsdPerCall,
-      allowedEndpoints: body.allowed_endpoints,
-      createdAt: now,
-      expiresAt,
-    });
+    const key = await ledger(() =>
+      ctx.store.issueKey({
+        id: newKeyId(),
+        tokenHash: hashToken(token),
+        vendor: body.vendor,
+        label: body.label ?? null,
+        metadata: body.metadata ?? {},
+        usdCap,
+        dailyUsdCap,
+        maxUsdPerCall,
+        allowedEndpoints: body.allowed_endpoints,
+        createdAt: now,
+        expiresAt,
+      }),
+    );
     ctx.logger.info(
       { event: 'key_issued', key_id: key.id, vendor: key.vendor, label: key.label },
       'key issued',
@@ -74,27 +77,29 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
 
   app.get('/v1/keys/:id', admin, async (request) => {
     const { id } = request.params as { id: string };
-    const key = await ctx.store.getKey(id);
+    const key = await ledger(() => ctx.store.getKey(id));
     if (!key) throw spendgateError('not_found', `No key ${id}`);
     return keyWithSpendView(key, ctx.now());
   });
 
   app.get('/v1/keys', admin, async (request) => {
     const query = validate(listKeysQuery, request.query);
-    const page = await ctx.store.listKeys({
-      label: query.label,
-      labelPrefix: query.label_prefix,
-      status: query.status,
-      vendor: query.vendor,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    const page = await ledger(() =>
+      ctx.store.listKeys({
+        label: query.label,
+        labelPrefix: query.label_prefix,
+        status: query.status,
+        vendor: query.vendor,
+        limit: query.limit,
+        cursor: query.cursor,
+      }),
+    );
     return { data: page.data.map((key) => keyWithSpendView(key, ctx.now())), next_cursor: page.nextCursor };
   });
 
   const revoke = async (request: FastifyRequest) => {
     const { id } = request.params as { id: string };
-    const key = await ctx.store.revokeKey(id);
+    const key = await ledger(() => ctx.store.revokeKey(id));
     if (!key) throw spendgateError('not_found', `No key ${id}`);
     ctx.logger.info({ event: 'key_revoked', key_id: key.id, label: key.label }, 'key revoked');
     return { id: key.id, status: 'revoked', revoked_at: new Date(key.revokedAt ?? ctx.now()).toISOString() };
@@ -104,28 +109,32 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
 
   app.post('/v1/keys/revoke', admin, async (request) => {
     const body = validate(bulkRevokeBody, jsonBody(request));
-    const revoked = await ctx.store.revokeKeys({
-      label: body.label,
-      labelPrefix: body.label_prefix,
-      metadata: body.metadata,
-    });
+    const revoked = await ledger(() =>
+      ctx.store.revokeKeys({
+        label: body.label,
+        labelPrefix: body.label_prefix,
+        metadata: body.metadata,
+      }),
+    );
     ctx.logger.info({ event: 'keys_revoked', count: revoked }, 'keys revoked in bulk');
     return { revoked };
   });
 
   app.get('/v1/audit', admin, async (request) => {
     const query = validate(auditQuery, request.query);
-    const page = await ctx.store.queryAudit({
-      keyId: query.key_id,
-      label: query.label,
-      labelPrefix: query.label_prefix,
-      vendor: query.vendor,
-      decision: query.decision,
-      since: query.since,
-      until: query.until,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    const page = await ledger(() =>
+      ctx.store.queryAudit({
+        keyId: query.key_id,
+        label: query.label,
+        labelPrefix: query.label_prefix,
+        vendor: query.vendor,
+        decision: query.decision,
+        since: query.since,
+        until: query.until,
+        limit: query.limit,
+        cursor: query.cursor,
+      }),
+    );
     return { data: page.data.map(auditView), next_cursor: page.nextCursor };
   });
 }

@@ -9,6 +9,7 @@ import type { ConfiguredVendor } from '../vendors/registry.js';
 import type { VendorRequest } from '../vendors/types.js';
 import type { ProxyContext } from './context.js';
 import { ForwardError, type ForwardResponse } from './forwarder.js';
+import { ledger } from './ledger.js';
 import { refusalBody, refusalHeaders } from './refusal.js';
 import { hashToken, secretsEqual, vaultTokenFrom } from './tokens.js';
 import { remainingMicros } from './views.js';
@@ -368,19 +369,6 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       requestId: state.requestId,
       latencyMs: Math.round(performance.now() - state.started),
       ...row,
-    });
-  }
-}
-
-/** Runs a store operation; any failure is a 503 `ledger_unavailable` and nothing is forwarded. */
-async function ledger<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new SpendgateError({
-      code: 'ledger_unavailable',
-      message: 'The spend ledger is unavailable, so no call is forwarded',
-      cause: err,
     });
   }
 }

@@ -444,12 +444,23 @@ export class PostgresStore implements Store {
    * itself wait on a connection that stopped answering.
    */
   async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#db.connect();
     // pg-pool detaches its own error listener while a client is checked out; without this one, a backend
     // that dies between two statements would be an unhandled 'error' event and take the process down. The
-    // statement in flight (or the next one) rejects anyway, so the listener only has to exist.
+    // statement in flight (or the next one) rejects anyway, so the listener only has to exist. It is attached
+    // inside the callback form of connect(): awaiting the promise form leaves a microtask in which a FATAL
+    // arriving in the same socket read as the previous reply finds no listener and crashes the process.
     const ignore = (): void => {};
-    client.on('error', ignore);
+    const client = await new Promise<pg.PoolClient>((resolve, reject) => {
+      this.#db.connect((err, connected, done) => {
+        if (err || !connected) {
+          reject(err ?? new Error('no PostgreSQL client'));
+          return;
+        }
+        connected.on('error', ignore);
+        void done;
+        resolve(connected);
+      });
+    });
     let failed = false;
     try {
       await client.query('BEGIN');
