@@ -60,12 +60,17 @@ export function microsToUsd(micros: Micros): number {
   return micros / MICROS_PER_USD;
 }
 
-/** "$49.80" style text for human-readable messages. Rounds up to the cent so a message never understates. */
+/**
+ * "$49.80" style text for human-readable messages: cents when the amount is whole cents, otherwise every
+ * significant micro-dollar digit ("$0.0166"), so a message never contradicts itself by rounding.
+ */
 export function formatUsd(micros: Micros): string {
-  const cents = Math.ceil(micros / 10_000);
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  return `${sign}$${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+  const sign = micros < 0 ? '-' : '';
+  const abs = Math.abs(micros);
+  const dollars = Math.floor(abs / MICROS_PER_USD);
+  const fraction = String(abs % MICROS_PER_USD).padStart(6, '0');
+  const digits = fraction.endsWith('0000') ? fraction.slice(0, 2) : fraction.replace(/0+$/, '');
+  return `${sign}$${dollars}.${digits}`;
 }
 
 function numberToPlainString(value: number): string {

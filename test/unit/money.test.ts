@@ -30,10 +30,12 @@ describe('money', () => {
     );
   });
 
-  it('formats for messages, rounding up to the cent', () => {
+  it('formats for messages in cents, or exactly below a cent', () => {
     expect(formatUsd(49_800_000)).toBe('$49.80');
-    expect(formatUsd(1)).toBe('$0.01');
+    expect(formatUsd(1)).toBe('$0.000001');
+    expect(formatUsd(16_600)).toBe('$0.0166');
     expect(formatUsd(0)).toBe('$0.00');
+    expect(formatUsd(1_234_500_000)).toBe('$1234.50');
   });
 });
 

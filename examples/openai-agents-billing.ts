@@ -1,0 +1,76 @@
+/**
+ * A billing agent on the OpenAI Agents SDK, under a $50 run budget.
+ *
+ *   npx tsx examples/openai-agents-billing.ts
+ *
+ * Offline by default: a scripted model and a sandbox proxy whose vendors are in-process fakes. With
+ * `OPENAI_API_KEY` set, a real model (`OPENAI_MODEL`, default gpt-4.1-mini) decides what to call; with
+ * `SPENDGATE_URL` and `SPENDGATE_ADMIN_TOKEN` set, a proxy you run yourself is used.
+ *
+ * In an application, import from `spendgate` and `spendgate/openai-agents` instead of the relative paths.
+ */
+import { Agent, setTracingDisabled } from '@openai/agents';
+import { chargeCustomerTool, runAgentWithBudget } from '../adapters/openai-agents/index.js';
+import { OfflineOpenAIModel } from './offline/openai-model.js';
+import { createScript } from './offline/script.js';
+import { connectProxy, OPENAI_MODEL, useRealModel } from './shared/connect.js';
+import { printKeySpend, printToolCall } from './shared/print.js';
+
+const orders = [
+  { customer: 'cus_ada', amount: 2000, currency: 'usd', description: 'Order 1001' },
+  { customer: 'cus_grace', amount: 2000, currency: 'usd', description: 'Order 1002' },
+  { customer: 'cus_alan', amount: 2000, currency: 'usd', description: 'Order 1003' },
+];
+
+const real = useRealModel();
+if (!real) setTracingDisabled(true); // nothing to upload to without a key
+const proxy = await connectProxy();
+try {
+  const agent = new Agent({
+    name: 'billing',
+    instructions:
+      'You bill customers for their orders with charge_customer, one call per order, amounts in cents. ' +
+      'If a tool result has "retryable": false, stop at once and report its message.',
+    model: real
+      ? OPENAI_MODEL
+      : new OfflineOpenAIModel(
+          createScript({
+            calls: orders.map((args) => ({ name: 'charge_customer', args })),
+            stopOnRefusal: true,
+          }),
+        ),
+  });
+
+  console.log(
+    `Billing agent (${real ? OPENAI_MODEL : 'offline script'}) via ${proxy.sandbox ? 'sandbox ' : ''}proxy ${proxy.proxyUrl}`,
+  );
+  const { result, run } = await runAgentWithBudget({
+    client: proxy.client,
+    agent,
+    input: `Bill these orders: ${JSON.stringify(orders)}`,
+    budget: {
+      label: `billing-${Date.now()}`,
+      ttl: '10m',
+      caps: { stripe: { usdCap: 50, maxUsdPerCall: 25 } },
+    },
+    tools: [chargeCustomerTool({ metadata: { agent: 'billing' } })],
+    runOptions: { maxTurns: 10 },
+  });
+
+  const calls = new Map<string, unknown>();
+  for (const item of result.newItems) {
+    if (item.type === 'tool_call_item' && item.rawItem.type === 'function_call')
+      calls.set(item.rawItem.callId, item.rawItem.arguments);
+    if (item.type === 'tool_call_output_item' && item.rawItem.type === 'function_call_result') {
+      printToolCall(
+        item.rawItem.name,
+        JSON.parse(String(calls.get(item.rawItem.callId) ?? '{}')),
+        item.output,
+      );
+    }
+  }
+  console.log(`Agent: ${String(result.finalOutput)}`);
+  for (const key of run.keys) await printKeySpend(proxy.client, key.id);
+} finally {
+  await proxy.close();
+}

@@ -1,0 +1,91 @@
+import { request, type Dispatcher } from 'undici';
+import { spendgateError } from '../errors/index.js';
+import { errorFromResponse } from './response-error.js';
+
+/** One HTTP exchange with the proxy, as the client and the tools need it. */
+export interface HttpRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** The caller's cancellation. Its reason is rethrown unchanged, so framework aborts stay aborts. */
+  readonly signal?: AbortSignal | undefined;
+  /** Total time for the exchange, headers and body included. */
+  readonly timeoutMs: number;
+  readonly dispatcher?: Dispatcher | undefined;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The parsed body, or `undefined` when it is empty or not JSON. */
+  readonly json: unknown;
+}
+
+/**
+ * Sends one request and reads the whole body. It throws only when no HTTP response arrived: the caller's
+ * abort reason as is, `upstream_timeout` when the time ran out, and `upstream_unreachable` otherwise. Any
+ * status, 4xx and 5xx included, is a normal return: what a status means is for the caller to decide.
+ */
+export async function sendHttp(input: HttpRequest): Promise<HttpResponse> {
+  const timeout = AbortSignal.timeout(input.timeoutMs);
+  const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout;
+  try {
+    const response = await request(input.url, {
+      method: input.method as Dispatcher.HttpMethod,
+      headers: { accept: 'application/json', ...input.headers },
+      body: input.body ?? null,
+      signal,
+      ...(input.dispatcher ? { dispatcher: input.dispatcher } : {}),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, headers: response.headers, json: parseJson(text) };
+  } catch (err) {
+    if (input.signal?.aborted) throw input.signal.reason;
+    const origin = new URL(input.url).origin;
+    if (timeout.aborted || isTimeoutError(err)) {
+      throw spendgateError('upstream_timeout', `No answer from ${origin} within ${input.timeoutMs} ms`, {
+        cause_code: errorCode(err),
+      });
+    }
+    throw spendgateError('upstream_unreachable', `Cannot reach ${origin}: ${describe(err)}`, {
+      cause_code: errorCode(err),
+    });
+  }
+}
+
+/** Sends a request and throws a typed `SpendgateError` for any non-2xx answer. */
+export async function sendHttpOrThrow(input: HttpRequest): Promise<HttpResponse> {
+  const response = await sendHttp(input);
+  if (response.status < 200 || response.status > 299) throw errorFromResponse(response.status, response.json);
+  return response;
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorCode(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : null;
+}
+
+function isTimeoutError(err: unknown): boolean {
+  const code = errorCode(err);
+  return (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  );
+}
+
+function describe(err: unknown): string {
+  const code = errorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return code && !message.includes(code) ? `${code} ${message}` : message;
+}

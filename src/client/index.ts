@@ -1,0 +1,27 @@
+/**
+ * `spendgate/client`: a typed client for the proxy's admin API, usable on its own (a web handler that
+ * issues a key per request, a background job with its own key).
+ *
+ * @module
+ */
+export {
+  createSpendgateClient,
+  type CallOptions,
+  type SpendgateClient,
+  type SpendgateClientOptions,
+} from './admin-client.js';
+export { errorFromResponse } from './response-error.js';
+export type {
+  AuditQuery,
+  AuditRow,
+  BulkRevokeFilter,
+  IssuedVaultKey,
+  IssueKeyInput,
+  KeyStatus,
+  ListKeysQuery,
+  Page,
+  RevokedKey,
+  VaultKey,
+  VaultKeyWithSpend,
+} from './types.js';
+export { SpendgateError, isErrorCode, type ErrorCode } from '../errors/index.js';

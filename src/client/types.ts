@@ -1,0 +1,124 @@
+/**
+ * The admin API's shapes, in camelCase. Money is USD as the contract sends it (`50`, `0.25`); the proxy
+ * keeps it as integer micro-dollars, and a JSON decimal with at most six places converts back exactly
+ * (`usdToMicros` in `spendgate`).
+ */
+
+/** A key's state. `expired` is reported by reads; the store itself only knows `active` and `revoked`. */
+export type KeyStatus = 'active' | 'revoked' | 'expired';
+
+/** `POST /v1/keys`. At least one of `usdCap` and `dailyUsdCap`, unless the proxy has a default cap. */
+export interface IssueKeyInput {
+  /** `stripe`, `twilio`, `resend`, or a vendor added in the proxy's configuration. */
+  readonly vendor: string;
+  /** Cap over the key's whole life: the per-run budget. */
+  readonly usdCap?: number | undefined;
+  /** Cap per UTC calendar day. */
+  readonly dailyUsdCap?: number | undefined;
+  /** The most one call may cost. */
+  readonly maxUsdPerCall?: number | undefined;
+  /** `"POST /v1/payment_intents"` or `"/v1/customers/*"`; `*` is one segment, `**` any number. */
+  readonly allowedEndpoints: readonly string[];
+  /** `"90s"`, `"5m"`, `"1h"` or seconds. */
+  readonly expiresIn?: string | number | undefined;
+  /** An alternative to `expiresIn`. */
+  readonly expiresAt?: Date | string | undefined;
+  /** Free text for correlation and audit queries. */
+  readonly label?: string | undefined;
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A key as the admin API shows it. Never holds the token. */
+export interface VaultKey {
+  readonly id: string;
+  readonly vendor: string;
+  readonly label: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly usdCap: number | null;
+  readonly dailyUsdCap: number | null;
+  readonly maxUsdPerCall: number | null;
+  readonly allowedEndpoints: readonly string[];
+  readonly status: KeyStatus;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+/** The answer to an issue: the key plus its secret, which the proxy shows exactly once. */
+export interface IssuedVaultKey extends VaultKey {
+  /** `vk_…`: the credential a vendor SDK or a tool presents to the proxy. */
+  readonly token: string;
+}
+
+/** `GET /v1/keys/{id}` and list entries: the key plus its spend. */
+export interface VaultKeyWithSpend extends VaultKey {
+  readonly spentUsd: number;
+  readonly spentTodayUsd: number;
+  readonly reservedUsd: number;
+  /** What is left before the tightest cap; `null` when the key has no cap. */
+  readonly remainingUsd: number | null;
+  readonly calls: number;
+  readonly deniedCalls: number;
+}
+
+export interface ListKeysQuery {
+  readonly label?: string | undefined;
+  readonly labelPrefix?: string | undefined;
+  readonly status?: 'active' | 'revoked' | undefined;
+  readonly vendor?: string | undefined;
+  readonly limit?: number | undefined;
+  readonly cursor?: string | undefined;
+}
+
+/** One page of a list; pass `nextCursor` back as `cursor` for the next, until it is `null`. */
+export interface Page<T> {
+  readonly data: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+export interface RevokedKey {
+  readonly id: string;
+  readonly status: 'revoked';
+  readonly revokedAt: Date;
+}
+
+/** `POST /v1/keys/revoke`: exactly one filter, so an empty filter can never revoke everything. */
+export type BulkRevokeFilter =
+  | { readonly label: string }
+  | { readonly labelPrefix: string }
+  | { readonly metadata: Readonly<Record<string, string>> };
+
+export interface AuditQuery {
+  readonly keyId?: string | undefined;
+  readonly label?: string | undefined;
+  readonly labelPrefix?: string | undefined;
+  readonly vendor?: string | undefined;
+  readonly decision?: 'allowed' | 'denied' | undefined;
+  readonly since?: Date | string | undefined;
+  readonly until?: Date | string | undefined;
+  readonly limit?: number | undefined;
+  readonly cursor?: string | undefined;
+}
+
+/** One proxied call, allowed or denied. Never holds a vendor secret or a vault token. */
+export interface AuditRow {
+  readonly id: string;
+  readonly ts: Date;
+  readonly keyId: string | null;
+  readonly label: string | null;
+  readonly vendor: string | null;
+  readonly method: string;
+  readonly path: string;
+  readonly decision: 'allowed' | 'denied';
+  /** Why it was denied; `null` when allowed. */
+  readonly code: string | null;
+  readonly upstreamStatus: number | null;
+  readonly costUsdReserved: number | null;
+  readonly costUsdSettled: number | null;
+  /** `reserved` while the call is in flight. */
+  readonly settlement: 'reserved' | 'settled' | 'released' | 'uncertain' | null;
+  readonly idempotencyKey: string | null;
+  readonly vendorRequestId: string | null;
+  readonly requestId: string;
+  readonly latencyMs: number;
+}

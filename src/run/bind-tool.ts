@@ -1,0 +1,58 @@
+import type { Dispatcher } from 'undici';
+import type { SpendgateClient } from '../client/admin-client.js';
+import { resultForInactiveRun } from '../tools/outcome.js';
+import type { RunTool, SpendTool, ToolCredential } from '../tools/types.js';
+
+/** What a bound tool learns from its run at call time: the key to use, or why there is none. */
+export type CredentialLookup =
+  { readonly credential: ToolCredential } | { readonly inactive: 'not_started' | 'failed' | 'ended' };
+
+export interface BindToolOptions {
+  readonly tool: SpendTool;
+  /** Asked on every call, so a tool built before its run started (as frameworks need) still gets the key. */
+  readonly lookup: (vendor: string) => Promise<CredentialLookup>;
+  readonly client: SpendgateClient;
+  readonly proxyUrl: string;
+  readonly timeoutMs: number;
+  readonly dispatcher?: Dispatcher | undefined;
+}
+
+/**
+ * Binds a tool to a run: each call looks up the run's key for the tool's vendor and runs the tool under it.
+ * Outside the run's lifetime nothing is sent and the model gets a structured refusal.
+ */
+export function bindTool(options: BindToolOptions): RunTool {
+  const { tool, lookup, client } = options;
+  return {
+    name: tool.name,
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+    vendor: tool.vendor,
+    annotations: tool.annotations,
+    async execute(input, call) {
+      const found = await lookup(tool.vendor);
+      if ('inactive' in found) return resultForInactiveRun(found.inactive);
+      const { credential } = found;
+      return tool.execute(input, {
+        toolCallId: call.toolCallId,
+        signal: call.signal,
+        credential,
+        proxyUrl: options.proxyUrl,
+        timeoutMs: options.timeoutMs,
+        dispatcher: options.dispatcher,
+        // A read failure must not turn a completed charge into an error: the budget is then just unknown.
+        remainingUsd: () =>
+          client.getKey(credential.keyId).then(
+            (key) => key.remainingUsd,
+            () => null,
+          ),
+      });
+    },
+  };
+}
+
+/** A credential whose token `JSON.stringify` does not reveal. */
+export function toolCredential(fields: { keyId: string; vendor: string; token: string }): ToolCredential {
+  const { keyId, vendor } = fields;
+  return { ...fields, toJSON: () => ({ keyId, vendor, token: '[redacted]' }) };
+}

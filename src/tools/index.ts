@@ -1,0 +1,27 @@
+export { chargeCustomerTool, type ChargeCustomerOptions } from './charge-customer.js';
+export { defineSpendTool, type SpendToolSpec } from './define-tool.js';
+export { idempotencyKeyFor } from './idempotency.js';
+export {
+  isToolFailure,
+  resultForInactiveRun,
+  resultForOutcome,
+  resultForUnexpectedError,
+  type OutcomeInput,
+  type OutcomeTool,
+} from './outcome.js';
+export { callThroughProxy, type CallOutcome, type VendorCall } from './proxy-call.js';
+export { sendEmailTool, type SendEmailOptions } from './send-email.js';
+export { PLACEHOLDER_TWILIO_ACCOUNT_SID, sendSmsTool, type SendSmsOptions } from './send-sms.js';
+export { retryOfField, STOP_RULE } from './shared-fields.js';
+export type {
+  JsonValue,
+  RunTool,
+  SpendTool,
+  ToolAnnotations,
+  ToolCall,
+  ToolCallContext,
+  ToolCredential,
+  ToolFailure,
+  ToolResult,
+  ToolSuccess,
+} from './types.js';

@@ -1,0 +1,94 @@
+import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
+
+/** A JSON value: what a tool hands back to a model must survive `JSON.stringify` unchanged. */
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** A call that went through: compact facts for the model, plus the budget left on the run's key. */
+export interface ToolSuccess {
+  readonly ok: true;
+  readonly [field: string]: JsonValue;
+}
+
+/**
+ * A call that did not go through. `retryable: false` means the model must not call again; the `message`
+ * is written for the model and says what to do instead.
+ */
+export interface ToolFailure {
+  readonly ok: false;
+  /** A contract code (`cap_exhausted`, `key_revoked`, …) or `vendor_declined`, `vendor_error`, `outcome_unknown`. */
+  readonly error: string;
+  readonly retryable: boolean;
+  readonly message: string;
+  readonly [field: string]: JsonValue;
+}
+
+/** What a tool returns to the model. Tools never throw for spend outcomes; they return one of these. */
+export type ToolResult = ToolSuccess | ToolFailure;
+
+/** The vault key a tool call runs under. */
+export interface ToolCredential {
+  readonly keyId: string;
+  readonly vendor: string;
+  /** `vk_…`. A run's credentials hide it from `JSON.stringify`, so logging a context never leaks it. */
+  readonly token: string;
+  toJSON?(): unknown;
+}
+
+/** Everything one tool call needs from its run: the key, where the proxy is, and the call's identity. */
+export interface ToolCallContext {
+  /** The framework's id for this call. It seeds the idempotency key, so a replayed call cannot pay twice. */
+  readonly toolCallId: string;
+  readonly signal?: AbortSignal | undefined;
+  readonly credential: ToolCredential;
+  /** The proxy's origin. */
+  readonly proxyUrl: string;
+  /** Time allowed for the vendor call, in milliseconds. */
+  readonly timeoutMs: number;
+  readonly dispatcher?: Dispatcher | undefined;
+  /** What the key has left, read from the proxy; `null` when unknown (no cap, or the read failed). */
+  readonly remainingUsd: () => Promise<number | null>;
+}
+
+/** Hints about a tool's side effects, in the MCP annotations' vocabulary. */
+export interface ToolAnnotations {
+  readonly readOnlyHint: boolean;
+  readonly destructiveHint: boolean;
+  /** Repeating a call with the same idempotency key has no further effect. */
+  readonly idempotentHint: boolean;
+}
+
+/**
+ * A budget-scoped tool as plain data, independent of any agent framework. It declares the vendor and the
+ * endpoints it calls, so a run can issue a key that reaches exactly those and nothing else.
+ */
+export interface SpendTool {
+  /** The name the model calls it by: snake_case, unique within a run. */
+  readonly name: string;
+  /** Written for the model: what it does, when to use it, and what to do when it refuses. */
+  readonly description: string;
+  readonly inputSchema: z.ZodObject;
+  readonly vendor: string;
+  /** `"METHOD /vendor/path"` entries, as `allowed_endpoints` takes them. */
+  readonly endpoints: readonly string[];
+  readonly annotations: ToolAnnotations;
+  /** Validates `input` against `inputSchema`, calls the proxy, and maps every outcome to a `ToolResult`. */
+  execute(input: unknown, context: ToolCallContext): Promise<ToolResult>;
+}
+
+/** The identity of one tool call, as every framework provides it. */
+export interface ToolCall {
+  readonly toolCallId: string;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A `SpendTool` bound to a run's key: what the framework adapters translate. */
+export interface RunTool {
+  readonly name: string;
+  readonly description: string;
+  readonly inputSchema: z.ZodObject;
+  readonly vendor: string;
+  readonly annotations: ToolAnnotations;
+  execute(input: unknown, call: ToolCall): Promise<ToolResult>;
+}
