@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: direct calls to a fake Stripe vs the same calls through spendgate, in one run.
  * Options: BENCH_REQUESTS (default 20000), BENCH_CONCURRENCY (64), BENCH_PG_URL (adds PostgreSQL rows; CI's
- * database is postgres://postgres@127.0.0.1:5432/test).
+ * database is postgres://postgres@127.0.0.1:5432/test), BENCH_PROFILE=1 (writes a CPU profile of the SQLite proxy
+ * to bench/profiles/; summarise it with `npx tsx bench/profile-summary.ts <file>`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,8 +21,16 @@ const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const root = join(import.meta.dirname, '..');
 const children: ChildProcess[] = [];
 
-function start(script: string[], env: Record<string, string>, pattern: RegExp): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
+const PROFILE_DIR = process.env.BENCH_PROFILE ? join(root, 'bench', 'profiles') : undefined;
+
+function start(
+  script: string[],
+  env: Record<string, string>,
+  pattern: RegExp,
+  profile = false,
+): Promise<string> {
+  const flags = profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', ...script], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -42,7 +51,7 @@ function start(script: string[], env: Record<string, string>, pattern: RegExp): 
   });
 }
 
-function startProxy(upstream: string, db: string, schema?: string): Promise<string> {
+function startProxy(upstream: string, db: string, schema?: string, profile = false): Promise<string> {
   return start(
     ['src/cli/bin.ts', 'serve'],
     {
@@ -55,6 +64,7 @@ function startProxy(upstream: string, db: string, schema?: string): Promise<stri
       SPENDGATE_LOG_LEVEL: 'warn',
     },
     /spendgate listening on (\S+)/,
+    profile,
   );
 }
 
@@ -146,7 +156,7 @@ async function main() {
     });
     console.log(`direct to upstream        ${fmt(direct)}`);
 
-    const sqliteProxy = await startProxy(upstream, join(dir, 'bench.db'));
+    const sqliteProxy = await startProxy(upstream, join(dir, 'bench.db'), undefined, true);
     const sqlite = await throughProxy([sqliteProxy]);
     console.log(`proxy, sqlite             ${fmt(sqlite)}`);
     const ir = await issueRevoke(sqliteProxy);
@@ -186,7 +196,17 @@ async function main() {
       console.log(`  ${name} / sqlite throughput: ${((r.rps / sqlite.rps) * 100).toFixed(0)} %`);
     }
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    // Wait for the children to stop, so a profiled proxy has written its profile.
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
     rmSync(dir, { recursive: true, force: true });
   }
 }

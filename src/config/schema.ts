@@ -32,33 +32,48 @@ const optionalText = z
 
 const positiveInt = z.coerce.number().int().positive();
 
-/** `eur=1.08,jpy=0.0067` (USD per unit) or an object of the same. */
-const fxRates = z
-  .union([z.string(), z.record(z.string(), z.union([z.string(), z.number()]))])
-  .transform((value, ctx) => {
-    const entries =
-      typeof value === 'string'
-        ? value
-            .split(',')
-            .map((pair) => pair.trim())
-            .filter(Boolean)
-            .map((pair) => pair.split('=').map((p) => p.trim()) as [string, string])
-        : Object.entries(value);
-    const rates: Record<string, number> = {};
-    for (const [currency, rate] of entries) {
-      if (!currency || !/^[a-z]{3}$/i.test(currency) || rate === undefined) {
-        ctx.addIssue({ code: 'custom', message: `fx rate entry "${currency}" must be like eur=1.08` });
-        return z.NEVER;
+/**
+ * A table of USD amounts keyed by name, written `k=v,k=v` (environment, flags) or as a JSON object (config
+ * file). Keys must match `key`; each value is parsed exactly into micro-dollars.
+ */
+function usdTable(options: { key: RegExp; example: string; normalize: (key: string) => string }) {
+  return z
+    .union([z.string(), z.record(z.string(), z.union([z.string(), z.number()]))])
+    .transform((value, ctx) => {
+      const entries =
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((pair) => pair.trim())
+              .filter(Boolean)
+              .map((pair) => pair.split('=').map((p) => p.trim()) as [string, string | undefined])
+          : Object.entries(value);
+      const table: Record<string, number> = {};
+      for (const [key, amount] of entries) {
+        if (!options.key.test(key) || amount === undefined) {
+          ctx.addIssue({ code: 'custom', message: `entry "${key}" must be like ${options.example}` });
+          return z.NEVER;
+        }
+        try {
+          table[options.normalize(key)] = usdToMicros(amount, key);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid amount' });
+          return z.NEVER;
+        }
       }
-      try {
-        rates[currency.toLowerCase()] = usdToMicros(rate, `fx rate for ${currency}`);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid rate' });
-        return z.NEVER;
-      }
-    }
-    return rates;
-  });
+      return table;
+    });
+}
+
+/** USD per unit of each currency: `eur=1.08,jpy=0.0067`. */
+const fxRates = usdTable({ key: /^[a-z]{3}$/i, example: 'eur=1.08', normalize: (k) => k.toLowerCase() });
+
+/** Per-segment SMS prices by E.164 prefix: `+44=0.0524`. */
+const smsPrices = usdTable({
+  key: /^\+?[1-9]\d{0,6}$/,
+  example: '+44=0.0524',
+  normalize: (k) => (k.startsWith('+') ? k : `+${k}`),
+});
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -105,36 +120,7 @@ export const configSchema = z.object({
   /** Per-segment SMS price in USD for destinations the country table does not cover (default $0.0083). */
   SPENDGATE_TWILIO_SMS_USD: usd.optional(),
   /** Per-segment SMS prices by E.164 prefix, e.g. `+44=0.0524,+33=0.0798` (longest prefix wins). */
-  SPENDGATE_TWILIO_SMS_PRICES: z
-    .union([z.string(), z.record(z.string(), z.union([z.string(), z.number()]))])
-    .transform((value, ctx) => {
-      const entries =
-        typeof value === 'string'
-          ? value
-              .split(',')
-              .map((pair) => pair.trim())
-              .filter(Boolean)
-              .map((pair) => pair.split('=').map((p) => p.trim()) as [string, string])
-          : Object.entries(value);
-      const prices: Record<string, number> = {};
-      for (const [prefix, price] of entries) {
-        if (!/^\+?[1-9]\d{0,6}$/.test(prefix ?? '') || price === undefined) {
-          ctx.addIssue({ code: 'custom', message: `SMS price entry "${prefix}" must be like +44=0.0524` });
-          return z.NEVER;
-        }
-        try {
-          prices[prefix.startsWith('+') ? prefix : `+${prefix}`] = usdToMicros(
-            price,
-            `SMS price for ${prefix}`,
-          );
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid price' });
-          return z.NEVER;
-        }
-      }
-      return prices;
-    })
-    .default({}),
+  SPENDGATE_TWILIO_SMS_PRICES: smsPrices.default({}),
   SPENDGATE_RESEND_EMAIL_USD: usd.optional(),
   SPENDGATE_SANDBOX: bool.default(false),
   SPENDGATE_SANDBOX_ALLOW_SECRETS: bool.default(false),

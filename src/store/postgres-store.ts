@@ -254,38 +254,26 @@ export class PostgresStore implements Store {
   }
 
   async settle(input: SettleInput): Promise<void> {
-    await this.#transaction(async (client) => {
-      // The row lock pins the reservation's status and amount until commit: a concurrent release, mark or
-      // second settle waits, then finds it settled and does nothing.
-      const found = await client.query<{ key_id: string; amount: Int; day: string; status: Settlement }>(
-        `SELECT key_id, amount, day::text AS day, status FROM reservations
-         WHERE id = $1::text AND status IN ('reserved', 'uncertain') FOR UPDATE`,
-        [input.reservationId],
-      );
-      const res = found.rows[0];
-      if (!res) return;
-      const held = int(res.amount);
-      await client.query(
-        `WITH res AS (
-           UPDATE reservations SET status = 'settled', amount = $2::bigint, object_id = COALESCE($3::text, object_id)
-           WHERE id = $1::text
-         )
-         UPDATE keys SET
-           committed = committed + $4::bigint,
-           reserved = reserved - $5::bigint,
-           day_committed = CASE WHEN day = $6::date THEN greatest(0, day_committed + $4::bigint) ELSE day_committed END
-         WHERE id = $7::text`,
-        [
-          input.reservationId,
-          input.amount,
-          input.objectId ?? null,
-          input.amount - held,
-          res.status === 'reserved' ? held : 0,
-          res.day,
-          res.key_id,
-        ],
-      );
-    });
+    // One statement, one round trip. FOR UPDATE pins the reservation until commit; a concurrent release, mark
+    // or second settle waits, re-reads the row, finds it settled and matches nothing.
+    await this.#db.query(
+      `WITH old AS (
+         SELECT id, key_id, amount, day, status FROM reservations
+         WHERE id = $1::text AND status IN ('reserved', 'uncertain') FOR UPDATE
+       ), res AS (
+         UPDATE reservations r SET status = 'settled', amount = $2::bigint, object_id = COALESCE($3::text, r.object_id)
+         FROM old WHERE r.id = old.id
+         RETURNING old.key_id, old.amount AS held, old.day, old.status AS old_status
+       )
+       UPDATE keys k SET
+         committed = k.committed + ($2::bigint - res.held),
+         reserved = k.reserved - CASE WHEN res.old_status = 'reserved' THEN res.held ELSE 0 END,
+         day_committed = CASE WHEN k.day = res.day
+                              THEN greatest(0, k.day_committed + ($2::bigint - res.held))
+                              ELSE k.day_committed END
+       FROM res WHERE k.id = res.key_id`,
+      [input.reservationId, input.amount, input.objectId ?? null],
+    );
   }
 
   async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
