@@ -17,6 +17,13 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** Constant-time equality of two hex digests of equal length (a stored token hash and a computed one). */
+export function digestsEqual(a: string, b: string): boolean {
+  const da = Buffer.from(a, 'hex');
+  const db = Buffer.from(b, 'hex');
+  return da.length === db.length && timingSafeEqual(da, db);
+}
+
 /** Constant-time equality of two secrets of any length (compares their digests). */
 export function secretsEqual(a: string, b: string): boolean {
   const da = createHash('sha256').update(a).digest();

@@ -11,7 +11,7 @@ import type { ProxyContext } from './context.js';
 import { ForwardError, type ForwardResponse } from './forwarder.js';
 import { ledger } from './ledger.js';
 import { refusalBody, refusalHeaders } from './refusal.js';
-import { hashToken, secretsEqual, vaultTokenFrom } from './tokens.js';
+import { digestsEqual, hashToken, vaultTokenFrom } from './tokens.js';
 import { remainingMicros } from './views.js';
 
 /** Headers that describe one hop, or that the proxy sets itself; never copied across (RFC 9110 §7.6.1). */
@@ -109,7 +109,7 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       throw spendgateError('key_invalid', 'Missing vault key (Authorization: Bearer vk_… or Basic)');
     const tokenHash = hashToken(token);
     const key = await ledger(() => ctx.store.findKeyByTokenHash(tokenHash));
-    if (!key || !secretsEqual(key.tokenHash, tokenHash))
+    if (!key || !digestsEqual(key.tokenHash, tokenHash))
       throw spendgateError('key_invalid', 'Unknown vault key');
     state.key = key;
     if (prefixed && prefixed.vendor.name !== key.vendor) {
