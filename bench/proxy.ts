@@ -79,6 +79,32 @@ async function admin(base: string, method: 'POST' | 'DELETE', path: string, body
   return JSON.parse(text) as { id: string; token: string };
 }
 
+const SERIAL = Number(process.env.BENCH_SERIAL_REQUESTS ?? 2000);
+
+/** One request at a time: the latency the proxy adds to a call, without queueing behind other calls. */
+function serial(origins: string[], headers: Record<string, string>): Promise<LoadResult> {
+  return runLoad({
+    origins,
+    path: '/v1/payment_intents',
+    headers,
+    body: BODY,
+    requests: SERIAL,
+    concurrency: 1,
+    maxSeconds: 60,
+  });
+}
+
+async function vaultHeaders(origin: string): Promise<Record<string, string>> {
+  const key = await admin(origin, 'POST', '/v1/keys', {
+    vendor: 'stripe',
+    usd_cap: 10_000_000,
+    allowed_endpoints: ['POST /v1/payment_intents'],
+    expires_in: '1h',
+    label: 'bench-serial',
+  });
+  return { ...FORM, authorization: `Bearer ${key.token}` };
+}
+
 async function throughProxy(origins: string[]): Promise<LoadResult> {
   const key = await admin(origins[0] as string, 'POST', '/v1/keys', {
     vendor: 'stripe',
@@ -155,10 +181,14 @@ async function main() {
       maxSeconds: 120,
     });
     console.log(`direct to upstream        ${fmt(direct)}`);
+    const directSerial = await serial([upstream], directHeaders);
+    console.log(`direct, one at a time     ${fmt(directSerial)}`);
 
     const sqliteProxy = await startProxy(upstream, join(dir, 'bench.db'), undefined, true);
     const sqlite = await throughProxy([sqliteProxy]);
     console.log(`proxy, sqlite             ${fmt(sqlite)}`);
+    const sqliteSerial = await serial([sqliteProxy], await vaultHeaders(sqliteProxy));
+    console.log(`proxy sqlite, one at a time ${fmt(sqliteSerial)}`);
     const ir = await issueRevoke(sqliteProxy);
     console.log(
       `issue+revoke, sqlite      p50 ${ir.p50.toFixed(2)} ms  p99 ${ir.p99.toFixed(2)} ms (500 sequential rounds)`,
@@ -170,6 +200,8 @@ async function main() {
       const pg1 = await startProxy(upstream, PG_URL, schema);
       const one = await throughProxy([pg1]);
       console.log(`proxy, postgres x1        ${fmt(one)}`);
+      const pgSerial = await serial([pg1], await vaultHeaders(pg1));
+      console.log(`proxy postgres, one at a time ${fmt(pgSerial)}`);
       const pgIr = await issueRevoke(pg1, 200);
       console.log(
         `issue+revoke, postgres    p50 ${pgIr.p50.toFixed(2)} ms  p99 ${pgIr.p99.toFixed(2)} ms (200 sequential rounds)`,
@@ -186,6 +218,9 @@ async function main() {
     }
 
     console.log('\nratios (same run):');
+    console.log(
+      `  added latency one at a time (sqlite): p50 ${(sqliteSerial.p50 - directSerial.p50).toFixed(2)} ms, p99 ${(sqliteSerial.p99 - directSerial.p99).toFixed(2)} ms`,
+    );
     console.log(
       `  added p50 via proxy (sqlite): ${(sqlite.p50 - direct.p50).toFixed(2)} ms; added p99: ${(sqlite.p99 - direct.p99).toFixed(2)} ms`,
     );

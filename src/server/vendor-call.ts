@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SpendgateError, spendgateError, type ErrorCode } from '../errors/index.js';
 import { formatUsd, microsToUsd } from '../money.js';
@@ -33,6 +33,16 @@ const HOP_BY_HOP = new Set([
 
 const ADMIN_PREFIXES = ['/v1/keys', '/v1/audit', '/vault/'];
 
+/** How a forwarded call's reservation ends. */
+type Finish =
+  | { readonly kind: 'settled'; readonly amount: number; readonly objectId: string | null }
+  | { readonly kind: 'released' }
+  | { readonly kind: 'uncertain' }
+  /** A replay whose answer says nothing about the reservation: audit only. */
+  | { readonly kind: 'none' };
+
+type AuditFields = Partial<NewAuditRow> & Pick<NewAuditRow, 'decision' | 'code'>;
+
 /** Everything known about the call so far, for the audit row written however it ends. */
 interface CallState {
   readonly started: number;
@@ -62,7 +72,7 @@ export function createVendorCallHandler(ctx: ProxyContext) {
   return async function vendorCall(request: FastifyRequest, reply: FastifyReply) {
     const state: CallState = {
       started: performance.now(),
-      requestId: `req_sg_${randomBytes(9).toString('base64url')}`,
+      requestId: `req_sg_${randomUUID().replaceAll('-', '')}`,
       method: request.method,
       path: request.url.split('?')[0] ?? '/',
       key: null,
@@ -74,9 +84,14 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       return await handle(request, reply, state);
     } catch (err) {
       const error = toSpendgateError(err, ctx);
-      await audit(state, { decision: 'denied', code: error.code }).catch((auditErr: unknown) => {
-        ctx.logger.error({ err: errorSummary(auditErr), request_id: state.requestId }, 'audit write failed');
-      });
+      await ctx.store
+        .appendAudit(auditRow(state, { decision: 'denied', code: error.code }))
+        .catch((auditErr: unknown) => {
+          ctx.logger.error(
+            { err: errorSummary(auditErr), request_id: state.requestId },
+            'audit write failed',
+          );
+        });
       ctx.logger.info(
         {
           event: 'call_denied',
@@ -229,22 +244,13 @@ export function createVendorCallHandler(ctx: ProxyContext) {
         err instanceof ForwardError ? err : new ForwardError({ kind: 'reset', sent: true, cause: err });
       // A request the vendor never saw moved no money; anything else might have.
       const settlement: Settlement = failure.sent ? 'uncertain' : 'released';
-      if (!reservation.replay) {
-        await settleSafely(state, () =>
-          failure.sent
-            ? ctx.store.markUncertain({ reservationId: reservation.reservationId })
-            : ctx.store.release({ reservationId: reservation.reservationId }),
-        );
-      }
       const code: ErrorCode = failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable';
       const error = spendgateError(
         code,
         `The ${configured.vendor.name} API ${failure.kind === 'timeout' ? 'timed out' : 'could not be reached'}`,
-        {
-          key_id: state.key?.id,
-        },
+        { key_id: state.key?.id },
       );
-      await auditSafely(state, {
+      await finish(state, reservation, reservation.replay ? { kind: 'none' } : { kind: settlement }, {
         decision: 'allowed',
         code,
         costReserved: amount,
@@ -266,45 +272,35 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     }
 
     const json = parseJson(response);
+    const vendorResponse = { status: response.status, json };
+    let action: Finish;
     let settlement: Settlement;
     let settled: number | null;
     if (response.status >= 200 && response.status < 300) {
       const pricing = { fxRates: ctx.config.SPENDGATE_FX_RATES };
-      settled = configured.vendor.actualCost(
-        vendorRequest,
-        { status: response.status, json },
-        amount,
-        pricing,
-      );
-      const objectId = configured.vendor.createdObjectId(vendorRequest, { status: response.status, json });
-      await settleSafely(state, () =>
-        ctx.store.settle({ reservationId: reservation.reservationId, amount: settled ?? amount, objectId }),
-      );
+      settled = configured.vendor.actualCost(vendorRequest, vendorResponse, amount, pricing);
+      const objectId = configured.vendor.createdObjectId(vendorRequest, vendorResponse);
+      // A replay may settle too: it is how an SDK retry after a 5xx turns uncertain spend into settled spend.
+      action = { kind: 'settled', amount: settled, objectId };
       settlement = 'settled';
     } else if (response.status < 500) {
+      // Only the call that made the reservation may give it back; a replay's 4xx says nothing about it.
+      action = reservation.replay ? { kind: 'none' } : { kind: 'released' };
       settlement = reservation.replay ? 'settled' : 'released';
       settled = reservation.replay ? null : 0;
-      if (!reservation.replay) {
-        await settleSafely(state, () => ctx.store.release({ reservationId: reservation.reservationId }));
-      }
     } else {
+      action = reservation.replay ? { kind: 'none' } : { kind: 'uncertain' };
       settlement = 'uncertain';
       settled = amount;
-      if (!reservation.replay) {
-        await settleSafely(state, () =>
-          ctx.store.markUncertain({ reservationId: reservation.reservationId }),
-        );
-      }
     }
-    const vendorRequestId = configured.vendor.vendorRequestId(response.headers, json);
-    await auditSafely(state, {
+    await finish(state, reservation, action, {
       decision: 'allowed',
       code: null,
       upstreamStatus: response.status,
       costReserved: reservation.replay ? 0 : amount,
       costSettled: settled,
       settlement,
-      vendorRequestId,
+      vendorRequestId: configured.vendor.vendorRequestId(response.headers, json),
     });
     ctx.logger.info(
       {
@@ -329,31 +325,38 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     return reply.code(response.status).send(response.body);
   }
 
-  /** A store failure after forwarding must not lose the vendor's answer; the reservation stays counted. */
-  async function settleSafely(state: CallState, fn: () => Promise<void>): Promise<void> {
+  /**
+   * Ends the reservation as `action` says and appends the call's audit row, in one atomic store step. A store
+   * failure here must not lose the vendor's answer: the reservation simply stays counted.
+   */
+  async function finish(
+    state: CallState,
+    reservation: { readonly reservationId: string },
+    action: Finish,
+    row: AuditFields,
+  ): Promise<void> {
+    const audit = auditRow(state, row);
+    const { reservationId } = reservation;
     try {
-      await fn();
+      if (action.kind === 'settled') {
+        await ctx.store.settle({ reservationId, amount: action.amount, objectId: action.objectId, audit });
+      } else if (action.kind === 'released') {
+        await ctx.store.release({ reservationId, audit });
+      } else if (action.kind === 'uncertain') {
+        await ctx.store.markUncertain({ reservationId, audit });
+      } else {
+        await ctx.store.appendAudit(audit);
+      }
     } catch (err) {
       ctx.logger.error(
         { err: errorSummary(err), request_id: state.requestId, key_id: state.key?.id },
-        'settlement failed; reservation kept',
+        'settlement or audit failed; reservation kept',
       );
     }
   }
 
-  async function auditSafely(
-    state: CallState,
-    row: Partial<NewAuditRow> & Pick<NewAuditRow, 'decision' | 'code'>,
-  ) {
-    try {
-      await audit(state, row);
-    } catch (err) {
-      ctx.logger.error({ err: errorSummary(err), request_id: state.requestId }, 'audit write failed');
-    }
-  }
-
-  async function audit(state: CallState, row: Partial<NewAuditRow> & Pick<NewAuditRow, 'decision' | 'code'>) {
-    await ctx.store.appendAudit({
+  function auditRow(state: CallState, row: AuditFields): NewAuditRow {
+    return {
       ts: ctx.now(),
       keyId: state.key?.id ?? null,
       label: state.key?.label ?? null,
@@ -369,7 +372,7 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       requestId: state.requestId,
       latencyMs: Math.round(performance.now() - state.started),
       ...row,
-    });
+    };
   }
 }
 

@@ -15,6 +15,7 @@ import type {
   ReserveResult,
   Settlement,
   SettleInput,
+  FinishInput,
   Store,
 } from './types.js';
 
@@ -181,6 +182,7 @@ export class MemoryStore implements Store {
   }
 
   async settle(input: SettleInput): Promise<void> {
+    if (input.audit) this.#append(input.audit);
     const res = this.#reservations.get(input.reservationId);
     if (!res || (res.status !== 'reserved' && res.status !== 'uncertain')) return;
     const row = this.#keys.get(res.keyId);
@@ -202,7 +204,8 @@ export class MemoryStore implements Store {
     return false;
   }
 
-  async release(input: { readonly reservationId: string }): Promise<void> {
+  async release(input: FinishInput): Promise<void> {
+    if (input.audit) this.#append(input.audit);
     const res = this.#reservations.get(input.reservationId);
     if (!res || res.status !== 'reserved') return;
     const row = this.#keys.get(res.keyId);
@@ -213,7 +216,8 @@ export class MemoryStore implements Store {
     res.status = 'released';
   }
 
-  async markUncertain(input: { readonly reservationId: string }): Promise<void> {
+  async markUncertain(input: FinishInput): Promise<void> {
+    if (input.audit) this.#append(input.audit);
     const res = this.#reservations.get(input.reservationId);
     if (!res || res.status !== 'reserved') return;
     const row = this.#keys.get(res.keyId);
@@ -223,7 +227,15 @@ export class MemoryStore implements Store {
   }
 
   async appendAudit(input: NewAuditRow): Promise<AuditRow> {
-    const row: AuditRow = { ...input, id: String(this.#audit.length + 1) };
+    return this.#append(input);
+  }
+
+  #append(input: NewAuditRow): AuditRow {
+    const row: AuditRow = {
+      ...input,
+      latencyMs: Math.round(input.latencyMs),
+      id: String(this.#audit.length + 1),
+    };
     this.#audit.push(row);
     if (row.decision === 'denied' && row.keyId) {
       const key = this.#keys.get(row.keyId);

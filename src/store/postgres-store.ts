@@ -19,6 +19,7 @@ import type {
   ReserveResult,
   Settlement,
   SettleInput,
+  FinishInput,
   Store,
 } from './types.js';
 
@@ -256,8 +257,9 @@ export class PostgresStore implements Store {
   async settle(input: SettleInput): Promise<void> {
     // One statement, one round trip. FOR UPDATE pins the reservation until commit; a concurrent release, mark
     // or second settle waits, re-reads the row, finds it settled and matches nothing.
+    const audit = input.audit ? `${auditCtes(4)}, ` : '';
     await this.#db.query(
-      `WITH old AS (
+      `WITH ${audit}old AS (
          SELECT id, key_id, amount, day, status FROM reservations
          WHERE id = $1::text AND status IN ('reserved', 'uncertain') FOR UPDATE
        ), res AS (
@@ -272,7 +274,12 @@ export class PostgresStore implements Store {
                               THEN greatest(0, k.day_committed + ($2::bigint - res.held))
                               ELSE k.day_committed END
        FROM res WHERE k.id = res.key_id`,
-      [input.reservationId, input.amount, input.objectId ?? null],
+      [
+        input.reservationId,
+        input.amount,
+        input.objectId ?? null,
+        ...(input.audit ? auditParams(input.audit) : []),
+      ],
     );
   }
 
@@ -284,11 +291,12 @@ export class PostgresStore implements Store {
     return rows.length > 0;
   }
 
-  async release(input: { readonly reservationId: string }): Promise<void> {
+  async release(input: FinishInput): Promise<void> {
     // One statement: the status change is the guard (only one caller moves it off 'reserved'), and amount and
     // day never change while a reservation is in flight, so RETURNING gives the values to give back.
+    const audit = input.audit ? `${auditCtes(2)}, ` : '';
     await this.#db.query(
-      `WITH res AS (
+      `WITH ${audit}res AS (
          UPDATE reservations SET status = 'released' WHERE id = $1::text AND status = 'reserved'
          RETURNING key_id, amount, day
        )
@@ -297,51 +305,27 @@ export class PostgresStore implements Store {
          reserved = k.reserved - res.amount,
          day_committed = CASE WHEN k.day = res.day THEN greatest(0, k.day_committed - res.amount) ELSE k.day_committed END
        FROM res WHERE k.id = res.key_id`,
-      [input.reservationId],
+      [input.reservationId, ...(input.audit ? auditParams(input.audit) : [])],
     );
   }
 
-  async markUncertain(input: { readonly reservationId: string }): Promise<void> {
+  async markUncertain(input: FinishInput): Promise<void> {
+    const audit = input.audit ? `${auditCtes(2)}, ` : '';
     await this.#db.query(
-      `WITH res AS (
+      `WITH ${audit}res AS (
          UPDATE reservations SET status = 'uncertain' WHERE id = $1::text AND status = 'reserved'
          RETURNING key_id, amount
        )
        UPDATE keys k SET reserved = k.reserved - res.amount FROM res WHERE k.id = res.key_id`,
-      [input.reservationId],
+      [input.reservationId, ...(input.audit ? auditParams(input.audit) : [])],
     );
   }
 
   async appendAudit(row: NewAuditRow): Promise<AuditRow> {
     // The denied count and the row land together or not at all.
     const { rows } = await this.#db.query<{ id: string }>(
-      `WITH ins AS (
-         INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
-           cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
-         VALUES ($1, $2::text, $3, $4, $5, $6, $7::text, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-         RETURNING id
-       ), denied AS (
-         UPDATE keys SET denied_calls = denied_calls + 1 WHERE $7::text = 'denied' AND id = $2::text
-       )
-       SELECT id::text AS id FROM ins`,
-      [
-        row.ts,
-        row.keyId,
-        row.label,
-        row.vendor,
-        row.method,
-        row.path,
-        row.decision,
-        row.code,
-        row.upstreamStatus,
-        row.costReserved,
-        row.costSettled,
-        row.settlement,
-        row.idempotencyKey,
-        row.vendorRequestId,
-        row.requestId,
-        Math.round(row.latencyMs),
-      ],
+      `WITH ${auditCtes(1)} SELECT id::text AS id FROM audit_ins`,
+      auditParams(row),
     );
     return { ...row, id: one(rows).id };
   }
@@ -621,4 +605,44 @@ function one<T>(rows: T[]): T {
 
 function newReservationId(): string {
   return `res_${randomUUID().replaceAll('-', '')}`;
+}
+
+/**
+ * Common table expressions that append one audit row and count a denial against its key, with parameters
+ * numbered from `first`. Data-modifying CTEs run whether or not the main statement matches anything, so the
+ * row is written even when the settlement it accompanies turns out to be a no-op.
+ */
+function auditCtes(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `audit_ins AS (
+      INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
+        cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
+      VALUES (${p(0)}::bigint, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text,
+        ${p(6)}::text, ${p(7)}::text, ${p(8)}::int, ${p(9)}::bigint, ${p(10)}::bigint, ${p(11)}::text,
+        ${p(12)}::text, ${p(13)}::text, ${p(14)}::text, ${p(15)}::int)
+      RETURNING id
+    ), audit_denied AS (
+      UPDATE keys SET denied_calls = denied_calls + 1 WHERE ${p(6)}::text = 'denied' AND id = ${p(1)}::text
+    )`;
+}
+
+function auditParams(row: NewAuditRow): unknown[] {
+  return [
+    row.ts,
+    row.keyId,
+    row.label,
+    row.vendor,
+    row.method,
+    row.path,
+    row.decision,
+    row.code,
+    row.upstreamStatus,
+    row.costReserved,
+    row.costSettled,
+    row.settlement,
+    row.idempotencyKey,
+    row.vendorRequestId,
+    row.requestId,
+    Math.round(row.latencyMs),
+  ];
 }

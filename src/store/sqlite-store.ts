@@ -16,6 +16,7 @@ import type {
   ReserveInput,
   ReserveResult,
   SettleInput,
+  FinishInput,
   Store,
 } from './types.js';
 
@@ -109,6 +110,23 @@ export class SqliteStore implements Store {
     return statement;
   }
 
+  /**
+   * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT`. better-sqlite3 is synchronous, so nothing else in this process
+   * runs in between, and the write lock taken up front serialises other processes on the same file. The
+   * statements are prepared once, unlike `db.transaction()`, which builds new wrappers on every call.
+   */
+  #immediate<T>(fn: () => T): T {
+    this.#sql('BEGIN IMMEDIATE').run();
+    try {
+      const result = fn();
+      this.#sql('COMMIT').run();
+      return result;
+    } catch (err) {
+      if (this.#conn.inTransaction) this.#sql('ROLLBACK').run();
+      throw err;
+    }
+  }
+
   get #conn(): BetterSqlite3.Database {
     if (!this.#db) throw new Error('SqliteStore used before init() or after close()');
     return this.#db;
@@ -180,9 +198,8 @@ export class SqliteStore implements Store {
   }
 
   async revokeKeys(filter: BulkRevokeFilter): Promise<number> {
-    const db = this.#conn;
     const now = this.#now();
-    const run = db.transaction(() => {
+    return this.#immediate(() => {
       const rows = this.#sql(`SELECT id, label, metadata FROM keys WHERE status = 'active'`).all() as Pick<
         KeyRow,
         'id' | 'label' | 'metadata'
@@ -206,14 +223,12 @@ export class SqliteStore implements Store {
       }
       return count;
     });
-    return run.immediate();
   }
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const db = this.#conn;
     const now = this.#now();
     const today = utcDay(now);
-    const run = db.transaction((): ReserveResult => {
+    return this.#immediate((): ReserveResult => {
       const claim = input.idempotency;
       let existing: ReservationRow | undefined;
       if (claim) {
@@ -265,13 +280,12 @@ export class SqliteStore implements Store {
       });
       return { ok: true, reservationId, replay: false, key: this.#toRecord(updated) };
     });
-    return run.immediate();
   }
 
   async settle(input: SettleInput): Promise<void> {
-    const db = this.#conn;
     // One IMMEDIATE transaction holds the write lock from the read to the writes, so nothing interleaves.
-    db.transaction(() => {
+    this.#immediate(() => {
+      if (input.audit) this.#insertAudit(input.audit);
       const res = this.#sql(
         `SELECT * FROM reservations WHERE id = ? AND status IN ('reserved', 'uncertain')`,
       ).get(input.reservationId) as ReservationRow | undefined;
@@ -291,7 +305,7 @@ export class SqliteStore implements Store {
         delta: input.amount - res.amount,
         inFlight: res.status === 'reserved' ? res.amount : 0,
       });
-    }).immediate();
+    });
   }
 
   async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
@@ -301,9 +315,9 @@ export class SqliteStore implements Store {
     return row !== undefined;
   }
 
-  async release(input: { readonly reservationId: string }): Promise<void> {
-    const db = this.#conn;
-    db.transaction(() => {
+  async release(input: FinishInput): Promise<void> {
+    this.#immediate(() => {
+      if (input.audit) this.#insertAudit(input.audit);
       const res = this.#sql(
         `UPDATE reservations SET status = 'released' WHERE id = ? AND status = 'reserved' RETURNING *`,
       ).get(input.reservationId) as ReservationRow | undefined;
@@ -315,37 +329,37 @@ export class SqliteStore implements Store {
            day_committed = CASE WHEN day = @day THEN max(0, day_committed - @amount) ELSE day_committed END
          WHERE id = @keyId`,
       ).run({ keyId: res.key_id, amount: res.amount, day: res.day });
-    }).immediate();
+    });
   }
 
-  async markUncertain(input: { readonly reservationId: string }): Promise<void> {
-    const db = this.#conn;
-    db.transaction(() => {
+  async markUncertain(input: FinishInput): Promise<void> {
+    this.#immediate(() => {
+      if (input.audit) this.#insertAudit(input.audit);
       const res = this.#sql(
         `UPDATE reservations SET status = 'uncertain' WHERE id = ? AND status = 'reserved' RETURNING *`,
       ).get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
       this.#sql('UPDATE keys SET reserved = reserved - ? WHERE id = ?').run(res.amount, res.key_id);
-    }).immediate();
+    });
   }
 
   async appendAudit(row: NewAuditRow): Promise<AuditRow> {
-    const db = this.#conn;
-    const id = db
-      .transaction(() => {
-        const result = this.#sql(
-          `INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
-             cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
-           VALUES (@ts, @keyId, @label, @vendor, @method, @path, @decision, @code, @upstreamStatus,
-             @costReserved, @costSettled, @settlement, @idempotencyKey, @vendorRequestId, @requestId, @latencyMs)`,
-        ).run({ ...row, latencyMs: Math.round(row.latencyMs) });
-        if (row.decision === 'denied' && row.keyId) {
-          this.#sql('UPDATE keys SET denied_calls = denied_calls + 1 WHERE id = ?').run(row.keyId);
-        }
-        return String(result.lastInsertRowid);
-      })
-      .immediate();
+    const id = this.#immediate(() => this.#insertAudit(row));
     return { ...row, id };
+  }
+
+  /** Inserts one audit row (and counts a denial against its key); the caller holds the transaction. */
+  #insertAudit(row: NewAuditRow): string {
+    const result = this.#sql(
+      `INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
+         cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
+       VALUES (@ts, @keyId, @label, @vendor, @method, @path, @decision, @code, @upstreamStatus,
+         @costReserved, @costSettled, @settlement, @idempotencyKey, @vendorRequestId, @requestId, @latencyMs)`,
+    ).run({ ...row, latencyMs: Math.round(row.latencyMs) });
+    if (row.decision === 'denied' && row.keyId) {
+      this.#sql('UPDATE keys SET denied_calls = denied_calls + 1 WHERE id = ?').run(row.keyId);
+    }
+    return String(result.lastInsertRowid);
   }
 
   async queryAudit(query: AuditQuery): Promise<Page<AuditRow>> {

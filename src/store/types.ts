@@ -75,8 +75,13 @@ export type ReserveResult =
       readonly key: KeyRecord | null;
     };
 
-export interface SettleInput {
+/** Ends a reservation. `audit`, when given, is appended in the same atomic step (one commit, one round trip). */
+export interface FinishInput {
   readonly reservationId: string;
+  readonly audit?: NewAuditRow | undefined;
+}
+
+export interface SettleInput extends FinishInput {
   readonly amount: Micros;
   readonly objectId?: string | null | undefined;
 }
@@ -167,9 +172,9 @@ export interface Store {
   /** Whether a settled or uncertain reservation of this key created the vendor object `objectId`. */
   hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean>;
   /** Gives an in-flight reservation back. No-op unless it is still in flight. */
-  release(input: { readonly reservationId: string }): Promise<void>;
+  release(input: FinishInput): Promise<void>;
   /** Keeps an in-flight reservation as spent because the vendor may have moved money. No-op otherwise. */
-  markUncertain(input: { readonly reservationId: string }): Promise<void>;
+  markUncertain(input: FinishInput): Promise<void>;
 
   /** Appends one audit row; a denied row also counts against the key's `deniedCalls`. */
   appendAudit(row: NewAuditRow): Promise<AuditRow>;

@@ -325,6 +325,44 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       );
     });
 
+    it('appends the audit row in the same step as the settlement, even when the settlement is a no-op', async () => {
+      const key = await store.issueKey(newKey());
+      const row = (requestId: string, settlement: 'settled' | 'released' | 'uncertain') => ({
+        ts: time,
+        keyId: key.id,
+        label: 'run-1',
+        vendor: 'stripe',
+        method: 'POST',
+        path: '/v1/payment_intents',
+        decision: 'allowed' as const,
+        code: null,
+        upstreamStatus: 200,
+        costReserved: USD,
+        costSettled: USD,
+        settlement,
+        idempotencyKey: null,
+        vendorRequestId: 'req_1',
+        requestId,
+        latencyMs: 3.4,
+      });
+      const a = await store.reserve({ keyId: key.id, amount: USD });
+      const b = await store.reserve({ keyId: key.id, amount: USD });
+      const c = await store.reserve({ keyId: key.id, amount: USD });
+      if (!a.ok || !b.ok || !c.ok) throw new Error('reserve failed');
+      await store.settle({ reservationId: a.reservationId, amount: USD, audit: row('req_a', 'settled') });
+      await store.release({ reservationId: b.reservationId, audit: row('req_b', 'released') });
+      await store.markUncertain({ reservationId: c.reservationId, audit: row('req_c', 'uncertain') });
+      await store.settle({ reservationId: a.reservationId, amount: 9 * USD, audit: row('req_a2', 'settled') });
+      expect(await store.getKey(key.id)).toMatchObject({ spent: 2 * USD, reserved: 0 });
+      const audit = await store.queryAudit({ keyId: key.id, limit: 10 });
+      expect(audit.data.map((r) => [r.requestId, r.settlement, r.latencyMs])).toEqual([
+        ['req_a2', 'settled', 3],
+        ['req_c', 'uncertain', 3],
+        ['req_b', 'released', 3],
+        ['req_a', 'settled', 3],
+      ]);
+    });
+
     it('admits exactly 10 of 1,000 concurrent $5 reservations against a $50 cap', async () => {
       const key = await store.issueKey(newKey({ usdCap: 50 * USD }));
       const stores = harness.peer ? [store, harness.peer] : [store];

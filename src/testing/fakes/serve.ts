@@ -77,8 +77,8 @@ export async function serveFake(fake: FakeVendor, options: ServeFakeOptions = {}
       res.end(`fake ${fake.name} failed: ${err instanceof Error ? err.message : String(err)}`);
     });
   });
-  // Keep-alive clients (the Twilio SDK) would otherwise hold `close()` open.
-  server.keepAliveTimeout = 1000;
+  // Node's default idle keep-alive; close() ends every connection itself, so clients never hold it open.
+  server.keepAliveTimeout = 5000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
