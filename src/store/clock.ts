@@ -10,6 +10,7 @@ let cachedDay = { index: Number.NaN, text: '' };
 export function utcDay(epochMs: number): string {
   // Called several times per proxied call; the text only changes at midnight.
   const index = Math.floor(epochMs / DAY_MS);
-  if (index !== cachedDay.index) cachedDay = { index, text: new Date(index * DAY_MS).toISOString().slice(0, 10) };
+  if (index !== cachedDay.index)
+    cachedDay = { index, text: new Date(index * DAY_MS).toISOString().slice(0, 10) };
   return cachedDay.text;
 }

@@ -36,10 +36,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     idempotency_key TEXT,
     fingerprint TEXT,
     object_id TEXT,
-    created_at INTEGER NOT NULL,
-    UNIQUE (key_id, idempotency_key)
+    created_at INTEGER NOT NULL
   );
-  CREATE INDEX reservations_object ON reservations(key_id, object_id);
+  -- Partial indexes: most reservations carry neither, and every index entry is a page written per call.
+  CREATE UNIQUE INDEX reservations_claim ON reservations(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+  CREATE INDEX reservations_object ON reservations(key_id, object_id) WHERE object_id IS NOT NULL;
   CREATE TABLE audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     ts INTEGER NOT NULL,
