@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 
 export interface LoadResult {
@@ -18,6 +19,8 @@ export interface LoadOptions {
   readonly body: string;
   readonly requests: number;
   readonly concurrency: number;
+  /** Send a fresh `Idempotency-Key` with every request, as the Stripe SDK does on every POST. */
+  readonly idempotencyKeys?: boolean;
   /** Hard stop, whatever is left: every load loop here ends by itself. */
   readonly maxSeconds: number;
 }

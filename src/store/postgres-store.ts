@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { capRefusal } from './cap-check.js';
 import type { Clock } from './clock.js';
@@ -164,7 +164,7 @@ export class PostgresStore implements Store {
   }
 
   async issueKey(key: NewKey): Promise<KeyRecord> {
-    const { rows } = await this.#db.query<KeyRow>(
+    const { rows } = await this.#q<KeyRow>(
       `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
          allowed_endpoints, created_at, expires_at, day)
        VALUES ($2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11, $12, $13::date)
@@ -205,7 +205,7 @@ export class PostgresStore implements Store {
     where.add(query.status, (p) => `status = ${p}::text`);
     where.add(query.vendor, (p) => `vendor = ${p}::text`);
     const limit = where.param(query.limit + 1);
-    const { rows } = await this.#db.query<KeyRow>(
+    const { rows } = await this.#q<KeyRow>(
       `SELECT ${KEY_COLUMNS} FROM keys ${where.sql} ORDER BY seq DESC LIMIT ${limit}::int`,
       where.params,
     );
@@ -216,7 +216,7 @@ export class PostgresStore implements Store {
     const clock = this.#clock();
     // Two statements on purpose: a CTE's fallback SELECT would read its snapshot, from before a concurrent
     // revoke that this UPDATE waited for, and report the key as still active.
-    await this.#db.query(
+    await this.#q(
       `UPDATE keys SET status = 'revoked', revoked_at = ${NOW} WHERE id = $2::text AND status <> 'revoked'`,
       [clock, id],
     );
@@ -229,7 +229,7 @@ export class PostgresStore implements Store {
     where.add(filter.label, (p) => `label = ${p}::text`);
     where.add(filter.labelPrefix, (p) => `starts_with(label, ${p}::text)`);
     where.add(filter.metadata && JSON.stringify(filter.metadata), (p) => `metadata @> ${p}::jsonb`);
-    const result = await this.#db.query(
+    const result = await this.#q(
       `UPDATE keys SET status = 'revoked', revoked_at = ${NOW} ${where.sql}`,
       where.params,
     );
@@ -240,14 +240,7 @@ export class PostgresStore implements Store {
     if (input.idempotency) return this.#reserveClaim(input, input.idempotency);
     const clock = this.#clock();
     const id = newReservationId();
-    const { rows } = await this.#db.query<KeyRow>(RESERVE, [
-      clock,
-      input.keyId,
-      input.amount,
-      id,
-      null,
-      null,
-    ]);
+    const { rows } = await this.#q<KeyRow>(RESERVE, [clock, input.keyId, input.amount, id, null, null]);
     const updated = rows[0];
     if (updated) return { ok: true, reservationId: id, replay: false, key: toRecord(updated) };
     // Refused: the decision is already made. This read only names the reason.
@@ -258,7 +251,7 @@ export class PostgresStore implements Store {
     // One statement, one round trip. FOR UPDATE pins the reservation until commit; a concurrent release, mark
     // or second settle waits, re-reads the row, finds it settled and matches nothing.
     const audit = input.audit ? `${auditCtes(4)}, ` : '';
-    await this.#db.query(
+    await this.#q(
       `WITH ${audit}old AS (
          SELECT id, key_id, amount, day, status FROM reservations
          WHERE id = $1::text AND status IN ('reserved', 'uncertain') FOR UPDATE
@@ -284,7 +277,7 @@ export class PostgresStore implements Store {
   }
 
   async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
-    const { rows } = await this.#db.query(
+    const { rows } = await this.#q(
       `SELECT 1 FROM reservations WHERE key_id = $1::text AND object_id = $2::text AND status <> 'released' LIMIT 1`,
       [input.keyId, input.objectId],
     );
@@ -295,7 +288,7 @@ export class PostgresStore implements Store {
     // One statement: the status change is the guard (only one caller moves it off 'reserved'), and amount and
     // day never change while a reservation is in flight, so RETURNING gives the values to give back.
     const audit = input.audit ? `${auditCtes(2)}, ` : '';
-    await this.#db.query(
+    await this.#q(
       `WITH ${audit}res AS (
          UPDATE reservations SET status = 'released' WHERE id = $1::text AND status = 'reserved'
          RETURNING key_id, amount, day
@@ -311,7 +304,7 @@ export class PostgresStore implements Store {
 
   async markUncertain(input: FinishInput): Promise<void> {
     const audit = input.audit ? `${auditCtes(2)}, ` : '';
-    await this.#db.query(
+    await this.#q(
       `WITH ${audit}res AS (
          UPDATE reservations SET status = 'uncertain' WHERE id = $1::text AND status = 'reserved'
          RETURNING key_id, amount
@@ -323,7 +316,7 @@ export class PostgresStore implements Store {
 
   async appendAudit(row: NewAuditRow): Promise<AuditRow> {
     // The denied count and the row land together or not at all.
-    const { rows } = await this.#db.query<{ id: string }>(
+    const { rows } = await this.#q<{ id: string }>(
       `WITH ${auditCtes(1)} SELECT id::text AS id FROM audit_ins`,
       auditParams(row),
     );
@@ -341,7 +334,7 @@ export class PostgresStore implements Store {
     where.add(query.since, (p) => `ts >= ${p}::bigint`);
     where.add(query.until, (p) => `ts < ${p}::bigint`);
     const limit = where.param(query.limit + 1);
-    const { rows } = await this.#db.query<AuditDbRow>(
+    const { rows } = await this.#q<AuditDbRow>(
       `SELECT id::text AS id, ts, key_id, label, vendor, method, path, decision, code, upstream_status,
          cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms
        FROM audit ${where.sql} ORDER BY id DESC LIMIT ${limit}::int`,
@@ -359,16 +352,20 @@ export class PostgresStore implements Store {
   async #reserveClaim(input: ReserveInput, claim: IdempotencyClaim): Promise<ReserveResult> {
     return this.#transaction(async (client) => {
       const locked = await client.query<KeyRow & { now_ms: Int }>(
-        `SELECT ${KEY_COLUMNS}, ${NOW} AS now_ms FROM keys WHERE id = $2::text FOR UPDATE`,
-        [this.#clock(), input.keyId],
+        named(`SELECT ${KEY_COLUMNS}, ${NOW} AS now_ms FROM keys WHERE id = $2::text FOR UPDATE`, [
+          this.#clock(),
+          input.keyId,
+        ]),
       );
       const row = locked.rows[0];
       if (!row) return { ok: false, code: 'key_invalid', key: null };
       // Pin the decision time for the rest of the transaction.
       const now = int(row.now_ms);
       const found = await client.query<{ id: string; status: Settlement; fingerprint: string | null }>(
-        'SELECT id, status, fingerprint FROM reservations WHERE key_id = $1::text AND idempotency_key = $2::text',
-        [input.keyId, claim.key],
+        named(
+          'SELECT id, status, fingerprint FROM reservations WHERE key_id = $1::text AND idempotency_key = $2::text',
+          [input.keyId, claim.key],
+        ),
       );
       const existing = found.rows[0];
       if (existing) {
@@ -382,14 +379,9 @@ export class PostgresStore implements Store {
       }
       // No claim yet, or a released one to retry: the same atomic statement as the plain path.
       const id = existing?.id ?? newReservationId();
-      const updated = await client.query<KeyRow>(RESERVE, [
-        now,
-        input.keyId,
-        input.amount,
-        id,
-        claim.key,
-        claim.fingerprint,
-      ]);
+      const updated = await client.query<KeyRow>(
+        named(RESERVE, [now, input.keyId, input.amount, id, claim.key, claim.fingerprint]),
+      );
       const after = updated.rows[0];
       if (after) return { ok: true, reservationId: id, replay: false, key: toRecord(after) };
       // The row is locked, so the row read above is still the one the UPDATE refused.
@@ -403,11 +395,22 @@ export class PostgresStore implements Store {
   }
 
   async #keyRow(condition: string, value: string, clock: number | null): Promise<KeyRow | undefined> {
-    const { rows } = await this.#db.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM keys WHERE ${condition}`, [
+    const { rows } = await this.#q<KeyRow>(`SELECT ${KEY_COLUMNS} FROM keys WHERE ${condition}`, [
       clock,
       value,
     ]);
     return rows[0];
+  }
+
+  /**
+   * Runs one statement as a named prepared statement: PostgreSQL parses and plans each text once per
+   * connection instead of on every call, which matters for the reservation CTE on the hot path.
+   */
+  #q<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    return this.#db.query<R>(named(text, values));
   }
 
   /**
@@ -645,4 +648,21 @@ function auditParams(row: NewAuditRow): unknown[] {
     row.requestId,
     Math.round(row.latencyMs),
   ];
+}
+
+const statementNames = new Map<string, string>();
+
+/** A query config for a named prepared statement (see `#q`). */
+function named(text: string, values: unknown[]): pg.QueryConfig {
+  return { name: statementName(text), text, values };
+}
+
+/** A stable name per SQL text, for prepared statements. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `sg_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
