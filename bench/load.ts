@@ -43,12 +43,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const pool = pools[i % pools.length] as Pool;
       const t0 = performance.now();
       try {
-        const res = await pool.request({
-          path: options.path,
-          method: 'POST',
-          headers: options.headers,
-          body: options.body,
-        });
+        const headers = options.idempotencyKeys
+          ? { ...options.headers, 'idempotency-key': `stripe-node-retry-${randomUUID()}` }
+          : options.headers;
+        const res = await pool.request({ path: options.path, method: 'POST', headers, body: options.body });
         await res.body.dump();
         if (res.statusCode >= 200 && res.statusCode < 300) ok += 1;
         else errors += 1;
