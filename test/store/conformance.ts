@@ -224,6 +224,19 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       expect(await store.getKey(key.id)).toMatchObject({ reserved: 5 * USD });
     });
 
+    it('accepts any printable idempotency key, as vendors scope them', async () => {
+      const key = await store.issueKey(newKey());
+      const claim = { key: JSON.stringify(['acct_1', "ünïcødé 'quoted' \\ [x] 🚀"]), fingerprint: 'f' };
+      expect(await store.reserve({ keyId: key.id, amount: USD, idempotency: claim })).toMatchObject({
+        ok: true,
+        replay: false,
+      });
+      expect(await store.reserve({ keyId: key.id, amount: USD, idempotency: claim })).toMatchObject({
+        ok: true,
+        replay: true,
+      });
+    });
+
     it('lists keys with filters and cursor pagination', async () => {
       for (let i = 0; i < 5; i += 1)
         await store.issueKey(newKey({ label: `batch-a-${i}`, vendor: 'stripe' }));
@@ -352,7 +365,11 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       await store.settle({ reservationId: a.reservationId, amount: USD, audit: row('req_a', 'settled') });
       await store.release({ reservationId: b.reservationId, audit: row('req_b', 'released') });
       await store.markUncertain({ reservationId: c.reservationId, audit: row('req_c', 'uncertain') });
-      await store.settle({ reservationId: a.reservationId, amount: 9 * USD, audit: row('req_a2', 'settled') });
+      await store.settle({
+        reservationId: a.reservationId,
+        amount: 9 * USD,
+        audit: row('req_a2', 'settled'),
+      });
       expect(await store.getKey(key.id)).toMatchObject({ spent: 2 * USD, reserved: 0 });
       const audit = await store.queryAudit({ keyId: key.id, limit: 10 });
       expect(audit.data.map((r) => [r.requestId, r.settlement, r.latencyMs])).toEqual([

@@ -28,7 +28,9 @@ export function createStripeVendor(): Vendor {
       if (key === null) return null;
       const account =
         header(request.headers, 'stripe-account') ?? header(request.headers, 'stripe-context') ?? '';
-      return `${account}\u0000${key}`;
+      // Stripe scopes keys by connected account. JSON keeps the pair unambiguous and free of NUL bytes,
+      // which PostgreSQL text cannot hold.
+      return JSON.stringify([account, key]);
     },
     estimateCost: estimateStripeCost,
     // Only a create states what that call moved; a confirm or capture response repeats the intent's amount,
