@@ -78,6 +78,80 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     CREATE INDEX audit_ts ON audit (ts);
     `,
   },
+  {
+    version: 2,
+    name: 'reserve claim function',
+    // The idempotent reservation in one round trip. Inside a PL/pgSQL function each statement takes a fresh
+    // snapshot, so the claim is read only after the key's row lock is held: a claim committed by whoever held
+    // the lock before is seen, which one SQL statement (one snapshot) could not guarantee.
+    sql: `
+    -- The key as the store reports it (the columns of KEY_COLUMNS), read with a fresh snapshot.
+    CREATE FUNCTION sg_key_json(p_key_id TEXT, p_now BIGINT, p_today DATE) RETURNS JSON
+    LANGUAGE sql STABLE SET search_path FROM CURRENT AS $fn$
+      SELECT row_to_json(k) FROM (
+        SELECT seq, id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
+          allowed_endpoints, created_at, expires_at, status, revoked_at, committed, reserved, calls, denied_calls,
+          CASE WHEN day = p_today THEN day_committed ELSE 0 END AS spent_today, expires_at <= p_now AS expired
+        FROM keys WHERE id = p_key_id
+      ) k
+    $fn$;
+    CREATE FUNCTION sg_reserve_claim(p_clock BIGINT, p_key_id TEXT, p_amount BIGINT, p_reservation_id TEXT,
+                                     p_idempotency_key TEXT, p_fingerprint TEXT)
+    RETURNS TABLE (outcome TEXT, reservation_id TEXT, key_row JSON)
+    LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+    DECLARE
+      v_now BIGINT := COALESCE(p_clock, floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint);
+      v_today DATE := DATE '1970-01-01' + (v_now / 86400000)::int;
+      v_id TEXT := p_reservation_id;
+      k RECORD;
+      r RECORD;
+    BEGIN
+      SELECT status, expires_at INTO k FROM keys WHERE id = p_key_id FOR UPDATE;
+      IF NOT FOUND THEN
+        RETURN QUERY SELECT 'key_invalid'::text, NULL::text, NULL::json;
+        RETURN;
+      END IF;
+      SELECT id, status, fingerprint INTO r FROM reservations
+        WHERE key_id = p_key_id AND idempotency_key = p_idempotency_key;
+      IF FOUND THEN
+        -- Status and expiry first: a replay must not outlive a revoke.
+        IF k.status = 'revoked' OR k.expires_at <= v_now THEN
+          RETURN QUERY SELECT 'refused'::text, NULL::text, NULL::json;
+          RETURN;
+        END IF;
+        IF r.fingerprint IS DISTINCT FROM p_fingerprint THEN
+          RETURN QUERY SELECT 'idempotency_mismatch'::text, NULL::text, NULL::json;
+          RETURN;
+        END IF;
+        IF r.status <> 'released' THEN
+          RETURN QUERY SELECT 'replay'::text, r.id, sg_key_json(p_key_id, v_now, v_today);
+          RETURN;
+        END IF;
+        v_id := r.id;
+      END IF;
+      UPDATE keys SET
+        committed = committed + p_amount,
+        reserved = reserved + p_amount,
+        day_committed = CASE WHEN day = v_today THEN day_committed + p_amount ELSE p_amount END,
+        day = v_today,
+        calls = calls + 1
+      WHERE id = p_key_id AND status = 'active' AND expires_at > v_now
+        AND (max_usd_per_call IS NULL OR p_amount <= max_usd_per_call)
+        AND (usd_cap IS NULL OR committed + p_amount <= usd_cap)
+        AND (daily_usd_cap IS NULL
+             OR (CASE WHEN day = v_today THEN day_committed ELSE 0 END) + p_amount <= daily_usd_cap);
+      IF NOT FOUND THEN
+        RETURN QUERY SELECT 'refused'::text, NULL::text, NULL::json;
+        RETURN;
+      END IF;
+      INSERT INTO reservations (id, key_id, amount, day, status, idempotency_key, fingerprint, created_at)
+      VALUES (v_id, p_key_id, p_amount, v_today, 'reserved', p_idempotency_key, p_fingerprint, v_now)
+      ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, day = excluded.day, status = 'reserved';
+      RETURN QUERY SELECT 'reserved'::text, v_id, sg_key_json(p_key_id, v_now, v_today);
+    END
+    $fn$;
+    `,
+  },
 ];
 
 /**

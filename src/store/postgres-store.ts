@@ -350,43 +350,33 @@ export class PostgresStore implements Store {
    * (key_id, idempotency_key) constraint backs this up.
    */
   async #reserveClaim(input: ReserveInput, claim: IdempotencyClaim): Promise<ReserveResult> {
-    return this.#transaction(async (client) => {
-      const locked = await client.query<KeyRow & { now_ms: Int }>(
-        named(`SELECT ${KEY_COLUMNS}, ${NOW} AS now_ms FROM keys WHERE id = $2::text FOR UPDATE`, [
-          this.#clock(),
-          input.keyId,
-        ]),
-      );
-      const row = locked.rows[0];
-      if (!row) return { ok: false, code: 'key_invalid', key: null };
-      // Pin the decision time for the rest of the transaction.
-      const now = int(row.now_ms);
-      const found = await client.query<{ id: string; status: Settlement; fingerprint: string | null }>(
-        named(
-          'SELECT id, status, fingerprint FROM reservations WHERE key_id = $1::text AND idempotency_key = $2::text',
-          [input.keyId, claim.key],
-        ),
-      );
-      const existing = found.rows[0];
-      if (existing) {
-        const key = toRecord(row);
-        // Status and expiry first: a replay must not outlive a revoke.
-        if (row.status === 'revoked' || row.expired) return refusal(row, input.amount);
-        if (existing.fingerprint !== claim.fingerprint)
-          return { ok: false, code: 'idempotency_mismatch', key };
-        if (existing.status !== 'released')
-          return { ok: true, reservationId: existing.id, replay: true, key };
-      }
-      // No claim yet, or a released one to retry: the same atomic statement as the plain path.
-      const id = existing?.id ?? newReservationId();
-      const updated = await client.query<KeyRow>(
-        named(RESERVE, [now, input.keyId, input.amount, id, claim.key, claim.fingerprint]),
-      );
-      const after = updated.rows[0];
-      if (after) return { ok: true, reservationId: id, replay: false, key: toRecord(after) };
-      // The row is locked, so the row read above is still the one the UPDATE refused.
-      return refusal(row, input.amount);
-    });
+    // One round trip: sg_reserve_claim (migration 2) locks the key row, reads the claim after the lock, and
+    // reserves with the same rules as RESERVE.
+    const clock = this.#clock();
+    const { rows } = await this.#q<{
+      outcome: string;
+      reservation_id: string | null;
+      key_row: KeyRow | null;
+    }>(
+      'SELECT outcome, reservation_id, key_row FROM sg_reserve_claim($1::bigint, $2::text, $3::bigint, $4::text, $5::text, $6::text)',
+      [clock, input.keyId, input.amount, newReservationId(), claim.key, claim.fingerprint],
+    );
+    const result = rows[0];
+    if (!result || result.outcome === 'key_invalid') return { ok: false, code: 'key_invalid', key: null };
+    if (
+      (result.outcome === 'reserved' || result.outcome === 'replay') &&
+      result.reservation_id &&
+      result.key_row
+    ) {
+      const key = toRecord(result.key_row);
+      return { ok: true, reservationId: result.reservation_id, replay: result.outcome === 'replay', key };
+    }
+    // Refused: the decision is made; this read only names the reason.
+    const row = await this.#keyRow('id = $2::text', input.keyId, clock);
+    if (!row) return { ok: false, code: 'key_invalid', key: null };
+    if (result.outcome === 'idempotency_mismatch')
+      return { ok: false, code: 'idempotency_mismatch', key: toRecord(row) };
+    return refusal(row, input.amount);
   }
 
   async #keyWhere(condition: string, value: string, clock = this.#clock()): Promise<KeyRecord | null> {

@@ -200,8 +200,12 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       const claim = { key: 'idem-1', fingerprint: 'f1' };
       const first = await store.reserve({ keyId: key.id, amount: 5 * USD, idempotency: claim });
       const again = await store.reserve({ keyId: key.id, amount: 5 * USD, idempotency: claim });
-      expect(first).toMatchObject({ ok: true, replay: false });
-      expect(again).toMatchObject({ ok: true, replay: true });
+      expect(first).toMatchObject({
+        ok: true,
+        replay: false,
+        key: { reserved: 5 * USD, metadata: { tenant: 't1' } },
+      });
+      expect(again).toMatchObject({ ok: true, replay: true, key: { reserved: 5 * USD, calls: 1 } });
       if (first.ok && again.ok) expect(again.reservationId).toBe(first.reservationId);
       expect(
         await store.reserve({
