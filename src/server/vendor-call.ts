@@ -59,12 +59,16 @@ interface CallState {
  * Nothing is forwarded unless the reservation succeeded, and every call leaves one audit row.
  */
 export function createVendorCallHandler(ctx: ProxyContext) {
-  const rulesCache = new WeakMap<readonly string[], EndpointRule[]>();
+  // Parsed allowlists by their text. A key's allowlist never changes after issue, so this is not a cache of
+  // anything that decides admission by itself: status, expiry and caps are read from the store on every call.
+  const rulesCache = new Map<string, EndpointRule[]>();
   const rulesFor = (key: KeyRecord) => {
-    let rules = rulesCache.get(key.allowedEndpoints);
+    const text = key.allowedEndpoints.join('\n');
+    let rules = rulesCache.get(text);
     if (!rules) {
       rules = key.allowedEndpoints.map(parseEndpointRule);
-      rulesCache.set(key.allowedEndpoints, rules);
+      if (rulesCache.size >= 10_000) rulesCache.clear();
+      rulesCache.set(text, rules);
     }
     return rules;
   };
