@@ -38,6 +38,18 @@ describe('form encoding', () => {
     expect(decodeForm('')).toEqual({});
   });
 
+  it('treats keys named like Object.prototype members as data, and never pollutes the prototype', () => {
+    expect(decodeForm('toString=a&constructor[x]=b&hasOwnProperty=c')).toEqual({
+      toString: 'a',
+      constructor: { x: 'b' },
+      hasOwnProperty: 'c',
+    });
+    const decoded = decodeForm('__proto__[polluted]=yes&a[__proto__][polluted]=yes');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.keys(decoded)).toEqual(['__proto__', 'a']);
+  });
+
   it('round-trips any nested string data', () => {
     const key = fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !/[[\]]/.test(k) && !/^\d+$/.test(k));
     const leaf = fc.string({ maxLength: 12 });

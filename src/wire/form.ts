@@ -38,7 +38,9 @@ export function encodeForm(data: Readonly<Record<string, unknown>>, options: For
  * `+` for space and percent-encoded brackets. A key repeated without brackets becomes an array.
  */
 export function decodeForm(body: string): FormObject {
-  const root: Node = {};
+  // Null-prototype nodes: keys such as `toString` or `__proto__` are data here, never inherited members,
+  // so a body cannot read through to or write into Object.prototype.
+  const root: Node = Object.create(null) as Node;
   if (body === '') return {};
   for (const part of body.split('&')) {
     if (part === '') continue;
@@ -77,7 +79,7 @@ function assign(target: Node, path: string[], value: string): void {
     const segment = path[i] ?? '';
     const last = i === path.length - 1;
     if (last) {
-      const existing = node[segment];
+      const existing = Object.hasOwn(node, segment) ? node[segment] : undefined;
       if (segment === '' || existing === undefined) {
         if (segment === '') {
           // `a[]=x` appends.
@@ -93,9 +95,9 @@ function assign(target: Node, path: string[], value: string): void {
       }
       return;
     }
-    const next = node[segment];
+    const next = Object.hasOwn(node, segment) ? node[segment] : undefined;
     if (typeof next !== 'object' || next === null || Array.isArray(next)) {
-      const fresh: Node = {};
+      const fresh: Node = Object.create(null) as Node;
       node[segment] = fresh;
       node = fresh;
     } else {
