@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { SpendgateError, spendgateError } from '../errors/index.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import type { ProxyContext } from './context.js';
-import { refusalBody, refusalHeaders } from './refusal.js';
+import { sendRefusal } from './refusal.js';
 import { createVendorCallHandler, errorSummary } from './vendor-call.js';
 
 /**
@@ -25,7 +25,7 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
         code === 'FST_ERR_BAD_URL'
           ? spendgateError('path_invalid', 'The request path has malformed percent-encoding')
           : spendgateError('bad_request', 'The request could not be parsed');
-      void reply.code(refusal.status).headers(refusalHeaders(refusal.code)).send(refusalBody(refusal));
+      void sendRefusal(reply, refusal);
     },
   });
 
@@ -51,7 +51,7 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
     }
     if (error.code === 'ledger_unavailable')
       ctx.logger.error({ err: errorSummary(error.cause) }, 'ledger unavailable');
-    return reply.code(error.status).headers(refusalHeaders(error.code)).send(refusalBody(error));
+    return sendRefusal(reply, error);
   });
 
   // While stopping, finish in-flight calls but tell their clients to hang up afterwards; otherwise a
@@ -74,7 +74,7 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
 
   app.setNotFoundHandler((request, reply) => {
     const error = spendgateError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
-    return reply.code(404).send(refusalBody(error));
+    return sendRefusal(reply, error);
   });
   return app;
 }

@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { SpendgateError } from '../errors/index.js';
 import { ERROR_CODES, type ErrorCode } from '../errors/index.js';
 
@@ -23,7 +24,12 @@ export function refusalBody(error: SpendgateError): Record<string, unknown> {
   };
 }
 
-export function refusalHeaders(code: ErrorCode): Record<string, string> {
+function refusalHeaders(code: ErrorCode): Record<string, string> {
   // The Stripe SDK obeys this header; it stops automatic retries of a refusal that cannot succeed.
   return { 'stripe-should-retry': ERROR_CODES[code].retryable ? 'true' : 'false' };
+}
+
+/** Sends a refusal: the code's status, its retry header and the contract's body. */
+export function sendRefusal(reply: FastifyReply, error: SpendgateError): FastifyReply {
+  return reply.code(error.status).headers(refusalHeaders(error.code)).send(refusalBody(error));
 }

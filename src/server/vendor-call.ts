@@ -10,7 +10,7 @@ import type { VendorRequest } from '../vendors/types.js';
 import type { ProxyContext } from './context.js';
 import { ForwardError, type ForwardResponse } from './forwarder.js';
 import { ledger } from './ledger.js';
-import { refusalBody, refusalHeaders } from './refusal.js';
+import { sendRefusal } from './refusal.js';
 import { digestsEqual, hashToken, vaultTokenFrom } from './tokens.js';
 import { remainingMicros } from './views.js';
 
@@ -108,7 +108,7 @@ export function createVendorCallHandler(ctx: ProxyContext) {
         },
         'vendor call refused',
       );
-      return reply.code(error.status).headers(refusalHeaders(error.code)).send(refusalBody(error));
+      return sendRefusal(reply, error);
     }
   };
 
@@ -272,7 +272,7 @@ export function createVendorCallHandler(ctx: ProxyContext) {
         },
         'upstream call failed',
       );
-      return reply.code(error.status).headers(refusalHeaders(code)).send(refusalBody(error));
+      return sendRefusal(reply, error);
     }
 
     const json = parseJson(response);
