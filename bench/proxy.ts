@@ -81,18 +81,31 @@ async function admin(base: string, method: 'POST' | 'DELETE', path: string, body
 
 const SERIAL = Number(process.env.BENCH_SERIAL_REQUESTS ?? 2000);
 
-/** One request at a time: the latency the proxy adds to a call, without queueing behind other calls. */
-function serial(origins: string[], headers: Record<string, string>): Promise<LoadResult> {
+/** Priced payment-intent POSTs with a fresh Idempotency-Key each, as the Stripe SDK sends them. */
+function payments(
+  origins: string[],
+  headers: Record<string, string>,
+  phase: { requests: number; concurrency: number; maxSeconds: number },
+) {
   return runLoad({
     origins,
     path: '/v1/payment_intents',
     headers,
     body: BODY,
     idempotencyKeys: true,
-    requests: SERIAL,
-    concurrency: 1,
-    maxSeconds: 60,
+    ...phase,
   });
+}
+
+/** 1,000 warm-up requests, then the measured phase at BENCH_CONCURRENCY. */
+async function underLoad(origins: string[], headers: Record<string, string>): Promise<LoadResult> {
+  await payments(origins, headers, { requests: 1000, concurrency: CONCURRENCY, maxSeconds: 30 });
+  return payments(origins, headers, { requests: REQUESTS, concurrency: CONCURRENCY, maxSeconds: 120 });
+}
+
+/** One request at a time: the latency the proxy adds to a call, without queueing behind other calls. */
+function serial(origins: string[], headers: Record<string, string>): Promise<LoadResult> {
+  return payments(origins, headers, { requests: SERIAL, concurrency: 1, maxSeconds: 60 });
 }
 
 async function vaultHeaders(origin: string): Promise<Record<string, string>> {
@@ -101,40 +114,13 @@ async function vaultHeaders(origin: string): Promise<Record<string, string>> {
     usd_cap: 10_000_000,
     allowed_endpoints: ['POST /v1/payment_intents'],
     expires_in: '1h',
-    label: 'bench-serial',
+    label: 'bench',
   });
   return { ...FORM, authorization: `Bearer ${key.token}` };
 }
 
 async function throughProxy(origins: string[]): Promise<LoadResult> {
-  const key = await admin(origins[0] as string, 'POST', '/v1/keys', {
-    vendor: 'stripe',
-    usd_cap: 10_000_000,
-    allowed_endpoints: ['POST /v1/payment_intents'],
-    expires_in: '1h',
-    label: 'bench',
-  });
-  const headers = { ...FORM, authorization: `Bearer ${key.token}` };
-  await runLoad({
-    origins,
-    path: '/v1/payment_intents',
-    headers,
-    body: BODY,
-    idempotencyKeys: true,
-    requests: 1000,
-    concurrency: CONCURRENCY,
-    maxSeconds: 30,
-  });
-  return runLoad({
-    origins,
-    path: '/v1/payment_intents',
-    headers,
-    body: BODY,
-    idempotencyKeys: true,
-    requests: REQUESTS,
-    concurrency: CONCURRENCY,
-    maxSeconds: 120,
-  });
+  return underLoad(origins, await vaultHeaders(origins[0] as string));
 }
 
 async function issueRevoke(base: string, rounds = 500): Promise<{ p50: number; p99: number }> {
@@ -165,26 +151,7 @@ async function main() {
       `spendgate bench: ${REQUESTS} POST /v1/payment_intents at concurrency ${CONCURRENCY}, Node ${process.version}`,
     );
     const directHeaders = { ...FORM, authorization: `Bearer ${SECRET}` };
-    await runLoad({
-      origins: [upstream],
-      path: '/v1/payment_intents',
-      headers: directHeaders,
-      body: BODY,
-      idempotencyKeys: true,
-      requests: 1000,
-      concurrency: CONCURRENCY,
-      maxSeconds: 30,
-    });
-    const direct = await runLoad({
-      origins: [upstream],
-      path: '/v1/payment_intents',
-      headers: directHeaders,
-      body: BODY,
-      idempotencyKeys: true,
-      requests: REQUESTS,
-      concurrency: CONCURRENCY,
-      maxSeconds: 120,
-    });
+    const direct = await underLoad([upstream], directHeaders);
     console.log(`direct to upstream        ${fmt(direct)}`);
     const directSerial = await serial([upstream], directHeaders);
     console.log(`direct, one at a time     ${fmt(directSerial)}`);
