@@ -33,6 +33,20 @@ const optionalText = z
 const positiveInt = z.coerce.number().int().positive();
 
 /**
+ * An upstream: http(s), optionally with a path prefix (`http://host/prefix`), never credentials, a query
+ * string or a fragment, which would otherwise be silently dropped or sent with every call.
+ */
+const baseUrl = (name: string) =>
+  z.url().refine(
+    (value) => {
+      const url = new URL(value);
+      const plain = url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+      return (url.protocol === 'http:' || url.protocol === 'https:') && plain;
+    },
+    { message: `${name} must be an http(s) URL with no credentials, query string or fragment` },
+  );
+
+/**
  * A table of USD amounts keyed by name, written `k=v,k=v` (environment, flags) or as a JSON object (config
  * file). Keys must match `key`; each value is parsed exactly into micro-dollars.
  */
@@ -68,12 +82,9 @@ function usdTable(options: { key: RegExp; example: string; normalize: (key: stri
 /** USD per unit of each currency: `eur=1.08,jpy=0.0067`. */
 const fxRates = usdTable({ key: /^[a-z]{3}$/i, example: 'eur=1.08', normalize: (k) => k.toLowerCase() });
 
-/** Per-segment SMS prices by E.164 prefix: `+44=0.0524`. */
-const smsPrices = usdTable({
-  key: /^\+?[1-9]\d{0,6}$/,
-  example: '+44=0.0524',
-  normalize: (k) => (k.startsWith('+') ? k : `+${k}`),
-});
+/** Twilio prices by E.164 prefix: `+44=0.0524` (SMS, per segment), `+1=0.022` (MMS, per message). */
+const prefixPrices = (example: string) =>
+  usdTable({ key: /^\+?[1-9]\d{0,6}$/, example, normalize: (k) => (k.startsWith('+') ? k : `+${k}`) });
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -102,9 +113,9 @@ export const configSchema = z.object({
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_AUTH_TOKEN: optionalText,
   RESEND_API_KEY: optionalText,
-  SPENDGATE_STRIPE_BASE_URL: z.url().default('https://api.stripe.com'),
-  SPENDGATE_TWILIO_BASE_URL: z.url().default('https://api.twilio.com'),
-  SPENDGATE_RESEND_BASE_URL: z.url().default('https://api.resend.com'),
+  SPENDGATE_STRIPE_BASE_URL: baseUrl('SPENDGATE_STRIPE_BASE_URL').default('https://api.stripe.com'),
+  SPENDGATE_TWILIO_BASE_URL: baseUrl('SPENDGATE_TWILIO_BASE_URL').default('https://api.twilio.com'),
+  SPENDGATE_RESEND_BASE_URL: baseUrl('SPENDGATE_RESEND_BASE_URL').default('https://api.resend.com'),
   /** Largest request body the proxy reads, in bytes. */
   SPENDGATE_MAX_BODY_BYTES: positiveInt.default(1_048_576),
   /** Longest TTL a key may be issued with. */
@@ -117,10 +128,37 @@ export const configSchema = z.object({
   SPENDGATE_UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
   SPENDGATE_UPSTREAM_HEADERS_TIMEOUT_MS: positiveInt.default(30_000),
   SPENDGATE_UPSTREAM_BODY_TIMEOUT_MS: positiveInt.default(30_000),
-  /** Per-segment SMS price in USD for destinations the country table does not cover (default $0.0083). */
+  /**
+   * PostgreSQL only: where each instance journals settlements and audit rows before answering, so that
+   * nothing the vendor confirmed is lost while the ledger is unreachable or the process dies. Instances on
+   * one machine may share it; each adopts the journals of crashed instances of the same ledger.
+   */
+  SPENDGATE_JOURNAL_DIR: z.string().min(1).default('./spendgate-journal'),
+  /** A journal not touched for this long belongs to a dead instance, and the next one to start adopts it. */
+  SPENDGATE_JOURNAL_ORPHAN_MS: positiveInt.default(10_000),
+  /**
+   * How long an instance's in-flight reservations outlive its last lease renewal. Past it, any live instance
+   * resolves them as uncertain (counted), so a killed instance cannot hold budget forever.
+   */
+  SPENDGATE_LEASE_MS: positiveInt.min(1000).default(30_000),
+  /** How long SIGTERM waits for in-flight calls to finish and settle before cutting connections. */
+  SPENDGATE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  /** How long a client may take to send its whole request (headers and body) before it gets 408. */
+  SPENDGATE_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * Per-segment SMS price in USD for destinations neither SPENDGATE_TWILIO_SMS_PRICES nor the built-in table
+   * prices. Unset: those destinations are refused (`cost_unknown`).
+   */
   SPENDGATE_TWILIO_SMS_USD: usd.optional(),
-  /** Per-segment SMS prices by E.164 prefix, e.g. `+44=0.0524,+33=0.0798` (longest prefix wins). */
-  SPENDGATE_TWILIO_SMS_PRICES: smsPrices.default({}),
+  /**
+   * Per-segment SMS prices by E.164 prefix, e.g. `+44=0.0524,+1876=0.12`, over the built-in table: the longest
+   * prefix wins across both, and an entry here beats a built-in one for the same prefix.
+   */
+  SPENDGATE_TWILIO_SMS_PRICES: prefixPrices('+44=0.0524').default({}),
+  /** Per-message MMS price in USD for destinations no MMS price covers. Unset: they are refused. */
+  SPENDGATE_TWILIO_MMS_USD: usd.optional(),
+  /** Per-message MMS prices by E.164 prefix, e.g. `+1=0.022`, merged with the built-in table like the SMS ones. */
+  SPENDGATE_TWILIO_MMS_PRICES: prefixPrices('+1=0.022').default({}),
   SPENDGATE_RESEND_EMAIL_USD: usd.optional(),
   SPENDGATE_SANDBOX: bool.default(false),
   SPENDGATE_SANDBOX_ALLOW_SECRETS: bool.default(false),

@@ -3,7 +3,8 @@
  * retry it. This table is the single source of truth: the server maps codes to statuses from here, and the
  * agent tools map codes to what the model sees from here.
  *
- * Budget refusals never use 409 or 5xx: the Stripe SDK retries those automatically.
+ * Budget refusals never use 409 or 5xx: the Stripe SDK retries those automatically. The one 409,
+ * `idempotency_key_in_use`, is not a budget refusal: it asks for exactly that retry.
  */
 export const ERROR_CODES = {
   // 400
@@ -15,6 +16,14 @@ export const ERROR_CODES = {
   path_invalid: { status: 400, retryable: false },
   cost_unknown: { status: 400, retryable: false },
   idempotency_mismatch: { status: 400, retryable: false },
+  /** A parameter outside the endpoint's closed schema, a query string on a POST, parameters on a DELETE. */
+  param_not_allowed: { status: 400, retryable: false },
+  /** A parameter of the wrong shape, or a body whose keys do not decode unambiguously. */
+  param_invalid: { status: 400, retryable: false },
+  /** Too deeply nested, or too many parameters: refused before any work proportional to them. */
+  param_limit_exceeded: { status: 400, retryable: false },
+  /** A header that would change what the vendor does (method overrides) and that the proxy cannot honour. */
+  header_not_allowed: { status: 400, retryable: false },
   // 401
   unauthorized: { status: 401, retryable: false },
   key_invalid: { status: 401, retryable: false },
@@ -25,8 +34,13 @@ export const ERROR_CODES = {
   endpoint_not_allowed: { status: 403, retryable: false },
   vendor_mismatch: { status: 403, retryable: false },
   per_call_limit_exceeded: { status: 403, retryable: false },
+  /** `Stripe-Account` or `Stripe-Context` naming an account outside the key's `connected_accounts`. */
+  account_not_allowed: { status: 403, retryable: false },
   // 404
   not_found: { status: 404, retryable: false },
+  // 409: the only 409, and deliberately retryable: it is what Stripe answers for a request whose
+  // idempotency key is still in flight, and the SDK's retry then becomes an ordinary replay.
+  idempotency_key_in_use: { status: 409, retryable: true },
   // 413, 415
   body_too_large: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },

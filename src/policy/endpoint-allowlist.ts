@@ -46,18 +46,57 @@ export function isEndpointAllowed(rules: readonly EndpointRule[], method: string
   return rules.some(
     (rule) =>
       (rule.method === null || rule.method === upper || (rule.method === 'GET' && upper === 'HEAD')) &&
-      matchSegments(rule.segments, 0, segments, 0),
+      matchSegments(rule.segments, segments),
   );
 }
 
-function matchSegments(pattern: readonly string[], pi: number, path: readonly string[], si: number): boolean {
-  if (pi === pattern.length) return si === path.length;
-  const segment = pattern[pi];
-  if (segment === '**') {
-    for (let k = si; k <= path.length; k += 1) if (matchSegments(pattern, pi + 1, path, k)) return true;
-    return false;
+/** Counts the inner steps of {@link matchSegments}, so a test can bound its work without a clock. */
+export interface MatchCounter {
+  steps: number;
+}
+
+/**
+ * Whether path segments match pattern segments (`*` exactly one segment, `**` any number, zero included, anything
+ * else that literal segment). Dynamic programming over (pattern index, path index) instead of backtracking: one
+ * pass per pattern segment over a row of path positions, so the work is at most (pattern + 1) × (path + 1)
+ * steps whatever the number of `**`, where the recursive version was exponential in it.
+ *
+ * `reachable[j]` says whether the pattern segments seen so far can consume exactly the first `j` path segments.
+ *
+ * @internal Exported for its tests.
+ */
+export function matchSegments(
+  pattern: readonly string[],
+  path: readonly string[],
+  counter?: MatchCounter,
+): boolean {
+  const n = path.length;
+  let reachable = new Uint8Array(n + 1);
+  let next = new Uint8Array(n + 1);
+  reachable[0] = 1;
+  for (const segment of pattern) {
+    let any = false;
+    if (segment === '**') {
+      // Zero or more segments: position j is reachable if any position k <= j was.
+      let seen = 0;
+      for (let j = 0; j <= n; j += 1) {
+        if (counter) counter.steps += 1;
+        seen |= reachable[j] ?? 0;
+        next[j] = seen;
+      }
+      any = seen === 1;
+    } else {
+      // Exactly one segment, `*` or equal to this one.
+      next[0] = 0;
+      for (let j = 1; j <= n; j += 1) {
+        if (counter) counter.steps += 1;
+        const hit = reachable[j - 1] === 1 && (segment === '*' || segment === path[j - 1]);
+        next[j] = hit ? 1 : 0;
+        any ||= hit;
+      }
+    }
+    if (!any) return false;
+    [reachable, next] = [next, reachable];
   }
-  if (si === path.length) return false;
-  if (segment !== '*' && segment !== path[si]) return false;
-  return matchSegments(pattern, pi + 1, path, si + 1);
+  return reachable[n] === 1;
 }

@@ -3,11 +3,11 @@ import { spendgateError } from '../errors/index.js';
 import { usdToMicros } from '../money.js';
 import { parseEndpointRule } from '../policy/endpoint-allowlist.js';
 import { parseDurationMs } from '../duration.js';
-import { parseJsonBody } from '../vendors/shared/body.js';
 import { auditQuery, bulkRevokeBody, issueKeyBody, listKeysQuery } from './admin-schemas.js';
 import { requireAdmin } from './admin-auth.js';
 import type { ProxyContext } from './context.js';
 import { hashToken, newKeyId, newVaultToken } from './tokens.js';
+import { jsonBody } from './json-body.js';
 import { validate } from './validate.js';
 import { ledger } from './ledger.js';
 import { auditView, keyView, keyWithSpendView } from './views.js';
@@ -30,6 +30,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
       );
     }
     for (const entry of body.allowed_endpoints) parseEndpointRule(entry);
+    const connectedAccounts = body.connected_accounts ?? [];
+    if (connectedAccounts.length > 0 && ctx.vendors.get(body.vendor)?.vendor.accountHeaders.size === 0) {
+      throw spendgateError('bad_request', `connected_accounts does not apply to ${body.vendor} keys`, {
+        param: 'connected_accounts',
+      });
+    }
     const money = (value: number | string | undefined, field: string) =>
       value === undefined ? null : usdToMicros(value, field);
     let dailyUsdCap = money(body.daily_usd_cap, 'daily_usd_cap');
@@ -61,6 +67,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
         dailyUsdCap,
         maxUsdPerCall,
         allowedEndpoints: body.allowed_endpoints,
+        connectedAccounts,
         createdAt: now,
         expiresAt,
       }),
@@ -137,18 +144,6 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
     );
     return { data: page.data.map(auditView), next_cursor: page.nextCursor };
   });
-}
-
-/** Admin bodies are JSON only: anything else is a 415, malformed JSON a 400 `invalid_json`. */
-function jsonBody(request: FastifyRequest): unknown {
-  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') {
-    throw spendgateError('unsupported_media_type', 'The admin API accepts only application/json bodies');
-  }
-  const raw = request.body;
-  if (!Buffer.isBuffer(raw) || raw.length === 0)
-    throw spendgateError('invalid_json', 'The request body is empty');
-  return parseJsonBody(raw);
 }
 
 function expiry(

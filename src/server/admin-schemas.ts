@@ -17,6 +17,11 @@ export const issueKeyBody = z.strictObject({
   expires_at: z.iso.datetime({ offset: true }).optional(),
   label: label.optional(),
   metadata: metadata.optional(),
+  /** Stripe only: the connected accounts (`acct_…`) this key may act on through `Stripe-Account`. */
+  connected_accounts: z
+    .array(z.string().regex(/^acct_[A-Za-z0-9]{1,64}$/, 'must be a Stripe account id (acct_…)'))
+    .max(100)
+    .optional(),
 });
 
 /** `POST /v1/keys/revoke`: exactly one filter, so an empty body can never revoke everything. */

@@ -1,9 +1,18 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { SpendgateError, spendgateError } from '../errors/index.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerReservationRoutes } from './reservation-routes.js';
 import type { ProxyContext } from './context.js';
 import { sendRefusal } from './refusal.js';
-import { createVendorCallHandler, errorSummary } from './vendor-call.js';
+import { errorSummary } from './error-summary.js';
+import { createVendorCallHandler } from './vendor-call.js';
+
+/** Fastify's codes for a Content-Type it cannot read (an empty header among them). */
+const UNSUPPORTED_MEDIA = new Set([
+  'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+  'FST_ERR_CTP_EMPTY_TYPE',
+  'FST_ERR_CTP_INVALID_TYPE',
+]);
 
 /**
  * The proxy's HTTP application: admin routes at fixed paths, and every other path treated as a vendor
@@ -17,7 +26,15 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    requestTimeout: 0,
+    // A client that trickles its request holds a socket and a body buffer: Node answers 408 and closes once
+    // the whole request has not arrived in time. Node enforces it only while headersTimeout is no longer
+    // than requestTimeout, and checks every connectionsCheckingInterval.
+    requestTimeout: ctx.config.SPENDGATE_REQUEST_TIMEOUT_MS,
+    http: {
+      requestTimeout: ctx.config.SPENDGATE_REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(60_000, ctx.config.SPENDGATE_REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.min(1000, ctx.config.SPENDGATE_REQUEST_TIMEOUT_MS),
+    },
     // Fastify rejects undecodable URLs before routing; they get the contract's code like any other bad path.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
       const code = (error as { code?: string }).code;
@@ -43,6 +60,8 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
         'body_too_large',
         `The request body exceeds ${ctx.config.SPENDGATE_MAX_BODY_BYTES} bytes`,
       );
+    } else if (UNSUPPORTED_MEDIA.has((err as { code?: string }).code ?? '')) {
+      error = spendgateError('unsupported_media_type', 'The Content-Type header is empty or malformed');
     } else if ((err as { code?: string }).code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
       error = spendgateError('bad_request', 'Content-Length does not match the body');
     } else {
@@ -65,8 +84,18 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
     return payload;
   });
 
+  // Liveness: the process answers. Readiness: the ledger answered within the last second, so this
+  // instance can do more than refuse; a load balancer should route only to ready instances.
   app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_request, reply) => {
+    if (ctx.readiness.isReady()) return { ok: true };
+    return sendRefusal(
+      reply,
+      spendgateError('ledger_unavailable', 'The spend ledger has not answered within the last second'),
+    );
+  });
   registerAdminRoutes(app, ctx);
+  registerReservationRoutes(app, ctx);
 
   const vendorCall = createVendorCallHandler(ctx);
   app.all('/*', vendorCall);

@@ -55,6 +55,20 @@ const CONNECT_ERRORS = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/**
+ * undici raises these before it writes a byte: a request it refuses to build (a bad header, an unsupported
+ * option) or a pool that is already closed. The vendor cannot have seen such a request.
+ */
+const NOT_SENT_ERRORS = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_CLOSED',
+  'ERR_INVALID_URL',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_INVALID_CHAR',
+]);
 
 /** Forwards over undici with one keep-alive pool per vendor; pools are created on first use. */
 export function createHttpForwarder(options: HttpForwarderOptions): Forwarder {
@@ -65,8 +79,12 @@ export function createHttpForwarder(options: HttpForwarderOptions): Forwarder {
     let pool = pools.get(vendor);
     if (!pool) {
       const origin = options.origins.get(vendor);
-      if (!origin) throw new Error(`no upstream configured for ${vendor}`);
-      pool = new Pool(origin, {
+      if (!origin) {
+        const cause = new Error(`no upstream configured for ${vendor}`);
+        throw new ForwardError({ kind: 'unreachable', sent: false, cause });
+      }
+      // The pool takes the origin alone; a base URL's path is a prefix added to every request path.
+      pool = new Pool(new URL(origin).origin, {
         connections: 256,
         pipelining: 1,
         keepAliveTimeout: 30_000,
@@ -81,9 +99,9 @@ export function createHttpForwarder(options: HttpForwarderOptions): Forwarder {
 
   return {
     async send(request) {
-      const base = new URL(options.origins.get(request.vendor) ?? 'http://invalid');
-      const prefix = base.pathname.replace(/\/$/, '');
       try {
+        const base = new URL(options.origins.get(request.vendor) ?? 'http://invalid');
+        const prefix = base.pathname.replace(/\/$/, '');
         const response = await poolFor(request.vendor).request({
           method: request.method as 'GET',
           path: `${prefix}${request.path}`,
@@ -113,9 +131,10 @@ export function createHttpForwarder(options: HttpForwarderOptions): Forwarder {
   };
 }
 
-function classify(err: unknown): ForwardError {
+export function classify(err: unknown): ForwardError {
   const code = (err as { code?: string }).code ?? '';
   const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
+  if (NOT_SENT_ERRORS.has(code)) return new ForwardError({ kind: 'unreachable', sent: false, cause: err });
   if (CONNECT_ERRORS.has(code) || CONNECT_ERRORS.has(causeCode)) {
     return new ForwardError({ kind: 'unreachable', sent: false, cause: err });
   }

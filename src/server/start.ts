@@ -8,6 +8,10 @@ import { buildVendors } from '../vendors/registry.js';
 import { buildApp } from './app.js';
 import type { ProxyContext } from './context.js';
 import { createHttpForwarder, type Forwarder } from './forwarder.js';
+import { startReadiness } from './readiness.js';
+import { journalDir, openJournalDir } from './journal/journal-dir.js';
+import { startLease } from './lease.js';
+import { createRecorder } from './recorder.js';
 import { createSandbox, type Sandbox } from './sandbox.js';
 
 export interface StartProxyOptions {
@@ -32,6 +36,17 @@ export interface RunningProxy {
   readonly fakes?: Sandbox['fakes'];
   /** Stops accepting, waits for in-flight calls to finish and settle, then closes the store and pools. */
   close(): Promise<void>;
+}
+
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const result = await Promise.race([promise.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
 }
 
 /** Starts the proxy and the admin API on one port. */
@@ -64,11 +79,35 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       headersTimeoutMs: config.SPENDGATE_UPSTREAM_HEADERS_TIMEOUT_MS,
       bodyTimeoutMs: config.SPENDGATE_UPSTREAM_BODY_TIMEOUT_MS,
     });
-  const ctx: ProxyContext = { config, store, vendors, forwarder, logger, now, sandbox: sandboxed };
+  const journal =
+    store.kind === 'postgres'
+      ? await openJournalDir(journalDir(config), config.SPENDGATE_JOURNAL_ORPHAN_MS)
+      : undefined;
+  if (journal && journal.adopted.length > 0) {
+    logger.info({ event: 'journal_adopted', entries: journal.adopted.length }, 'replaying journal entries');
+  }
+  const recorder = createRecorder({ store, logger, journal });
+  const lease = await startLease({ store, logger, leaseMs: config.SPENDGATE_LEASE_MS });
+  const readiness = startReadiness({ store });
+  const ctx: ProxyContext = {
+    config,
+    store,
+    vendors,
+    forwarder,
+    logger,
+    now,
+    sandbox: sandboxed,
+    recorder,
+    readiness,
+    instanceId: lease.instanceId,
+  };
   const app = buildApp(ctx);
   try {
     await app.listen({ host: config.SPENDGATE_HOST, port: config.SPENDGATE_PORT });
   } catch (err) {
+    readiness.stop();
+    lease.stop();
+    await recorder.close();
     await store.close();
     await forwarder.close();
     throw err;
@@ -85,7 +124,23 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     ...(sandbox ? { fakes: sandbox.fakes } : {}),
     close() {
       closing ??= (async () => {
-        await app.close();
+        const deadline = performance.now() + config.SPENDGATE_SHUTDOWN_TIMEOUT_MS;
+        const left = () => Math.max(0, deadline - performance.now());
+        // In-flight calls finish and settle within the deadline; past it, their connections are cut so
+        // the process can exit (a call still waiting on its vendor keeps its reservation, counted).
+        if (!(await settlesWithin(app.close(), left()))) {
+          logger.warn(
+            { event: 'shutdown_deadline' },
+            'in-flight calls still running at the shutdown deadline',
+          );
+          app.server.closeAllConnections();
+        }
+        if (!(await recorder.drain(left()))) {
+          logger.warn({ event: 'shutdown_deadline' }, 'ledger writes still running at the shutdown deadline');
+        }
+        readiness.stop();
+        lease.stop();
+        await recorder.close();
         await forwarder.close();
         await store.close();
       })();

@@ -6,15 +6,17 @@ import { isEndpointAllowed, parseEndpointRule, type EndpointRule } from '../poli
 import { normalizePath } from '../policy/normalize-path.js';
 import type { KeyRecord, NewAuditRow, ReserveResult, Settlement } from '../store/types.js';
 import type { ConfiguredVendor } from '../vendors/registry.js';
-import type { VendorRequest } from '../vendors/types.js';
+import type { VendorRequest, VendorSecrets } from '../vendors/types.js';
+import { buildVendorRequest } from './call-request.js';
 import type { ProxyContext } from './context.js';
 import { ForwardError, type ForwardResponse } from './forwarder.js';
 import { ledger } from './ledger.js';
+import { errorSummary } from './error-summary.js';
 import { sendRefusal } from './refusal.js';
 import { digestsEqual, hashToken, vaultTokenFrom } from './tokens.js';
 import { remainingMicros } from './views.js';
 
-/** Headers that describe one hop, or that the proxy sets itself; never copied across (RFC 9110 §7.6.1). */
+/** Response headers that describe one hop, or that the proxy sets itself; never copied back (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -31,7 +33,7 @@ const HOP_BY_HOP = new Set([
   'content-encoding',
 ]);
 
-const ADMIN_PREFIXES = ['/v1/keys', '/v1/audit', '/vault/'];
+const ADMIN_PREFIXES = ['/v1/keys', '/v1/audit', '/v1/reservations', '/vault/'];
 
 /** How a forwarded call's reservation ends. */
 type Finish =
@@ -88,14 +90,10 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       return await handle(request, reply, state);
     } catch (err) {
       const error = toSpendgateError(err, ctx);
-      await ctx.store
-        .appendAudit(auditRow(state, { decision: 'denied', code: error.code }))
-        .catch((auditErr: unknown) => {
-          ctx.logger.error(
-            { err: errorSummary(auditErr), request_id: state.requestId },
-            'audit write failed',
-          );
-        });
+      // Refuse first, record after: the caller never waits on the ledger for a "no", least of all when
+      // the ledger is what failed. The row keeps the latency the caller actually saw.
+      const row = auditRow(state, { decision: 'denied', code: error.code });
+      ctx.recorder.later({ kind: 'audit', audit: row });
       ctx.logger.info(
         {
           event: 'call_denied',
@@ -112,17 +110,41 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     }
   };
 
+  /** authenticate → policy → canonical request → closed schema → price → reserve → forward → settle. */
   async function handle(request: FastifyRequest, reply: FastifyReply, state: CallState) {
+    const target = routeCall(request, state);
+    const key = await authenticate(request, state);
+    const configured = checkPolicy(key, target, request.method, state);
+    const vendorRequest = buildVendorRequest(configured.vendor, key, {
+      method: request.method,
+      path: state.path,
+      rawQuery: target.rawQuery,
+      headers: request.headers,
+      body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+    });
+    configured.vendor.checkParams(vendorRequest);
+    const amount = await price(configured, vendorRequest, key);
+    const reservation = await reserve(configured, vendorRequest, key, amount, state);
+    return forwardAndSettle({ reply, state, configured, vendorRequest, amount, reservation });
+  }
+
+  /** Which vendor the path names (if prefixed), the vendor's own raw path and the raw query string. */
+  function routeCall(request: FastifyRequest, state: CallState) {
     const [rawPath = '/', ...rest] = request.url.split('?');
-    const query = rest.join('?');
     if (ADMIN_PREFIXES.some((p) => rawPath === p.replace(/\/$/, '') || rawPath.startsWith(p))) {
       throw spendgateError('not_found', `No admin route ${request.method} ${rawPath}`);
     }
     const firstSegment = rawPath.split('/')[1] ?? '';
     const prefixed = ctx.vendors.get(firstSegment);
-    const vendorRawPath = prefixed ? rawPath.slice(firstSegment.length + 1) || '/' : rawPath;
     state.vendor = prefixed?.vendor.name ?? null;
+    return {
+      prefixed,
+      vendorRawPath: prefixed ? rawPath.slice(firstSegment.length + 1) || '/' : rawPath,
+      rawQuery: rest.join('?'),
+    };
+  }
 
+  async function authenticate(request: FastifyRequest, state: CallState): Promise<KeyRecord> {
     const token = vaultTokenFrom(request.headers);
     if (token === null)
       throw spendgateError('key_invalid', 'Missing vault key (Authorization: Bearer vk_… or Basic)');
@@ -131,6 +153,17 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     if (!key || !digestsEqual(key.tokenHash, tokenHash))
       throw spendgateError('key_invalid', 'Unknown vault key');
     state.key = key;
+    return key;
+  }
+
+  /** The key's vendor, status, expiry and allowlist; sets `state.path` to the normalised vendor path. */
+  function checkPolicy(
+    key: KeyRecord,
+    target: ReturnType<typeof routeCall>,
+    method: string,
+    state: CallState,
+  ): ConfiguredVendor & { secrets: VendorSecrets } {
+    const { prefixed } = target;
     if (prefixed && prefixed.vendor.name !== key.vendor) {
       throw spendgateError('vendor_mismatch', `This key is for ${key.vendor}, not ${prefixed.vendor.name}`, {
         key_id: key.id,
@@ -145,72 +178,66 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     if (key.expiresAt <= ctx.now())
       throw spendgateError('key_expired', `Key ${key.id} has expired`, { key_id: key.id });
 
-    const path = normalizePath(vendorRawPath);
+    const path = normalizePath(target.vendorRawPath);
     state.path = path;
-    if (!isEndpointAllowed(rulesFor(key), request.method, path)) {
+    if (!isEndpointAllowed(rulesFor(key), method, path)) {
       throw spendgateError(
         'endpoint_not_allowed',
-        `${request.method} ${path} is not in this key's allowed_endpoints`,
+        `${method} ${path} is not in this key's allowed_endpoints`,
         {
           key_id: key.id,
         },
       );
     }
-    if (!configured.secrets) {
+    const { secrets } = configured;
+    if (!secrets) {
       throw spendgateError(
         'vendor_not_configured',
         `The proxy has no credentials configured for ${key.vendor}`,
       );
     }
+    return { ...configured, secrets };
+  }
 
-    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const parsed = configured.vendor.parseBody({ contentType: request.headers['content-type'], raw });
-    const vendorRequest: VendorRequest = {
-      method: request.method,
-      path,
-      query,
-      headers: request.headers,
-      params: parsed.params,
-      body: parsed.body,
-    };
-    const pricing = { fxRates: ctx.config.SPENDGATE_FX_RATES };
-    const estimate = configured.vendor.estimateCost(vendorRequest, pricing);
-    let amount: number;
+  /** The reservation's amount: the estimate, or 0 for a call covered by an object this key paid for. */
+  async function price(configured: ConfiguredVendor, vendorRequest: VendorRequest, key: KeyRecord) {
+    const estimate = configured.vendor.estimateCost(vendorRequest, {
+      fxRates: ctx.config.SPENDGATE_FX_RATES,
+    });
     if (estimate.kind === 'refused')
       throw spendgateError('cost_unknown', estimate.message, { key_id: key.id });
-    if (estimate.kind === 'covered') {
-      const covered = await ledger(() => ctx.store.hasObject({ keyId: key.id, objectId: estimate.objectId }));
-      if (!covered) throw spendgateError('cost_unknown', estimate.message, { key_id: key.id });
-      amount = 0;
-    } else {
-      amount = estimate.amount;
-    }
+    if (estimate.kind === 'priced') return estimate.amount;
+    const covered = await ledger(() => ctx.store.hasObject({ keyId: key.id, objectId: estimate.objectId }));
+    if (!covered) throw spendgateError('cost_unknown', estimate.message, { key_id: key.id });
+    return 0;
+  }
 
+  async function reserve(
+    configured: ConfiguredVendor,
+    vendorRequest: VendorRequest,
+    key: KeyRecord,
+    amount: number,
+    state: CallState,
+  ) {
     const idempotency = configured.vendor.idempotencyKey(vendorRequest);
-    state.idempotencyKey =
-      typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : null;
+    const idempotencyHeader = vendorRequest.headers['idempotency-key'];
+    state.idempotencyKey = typeof idempotencyHeader === 'string' ? idempotencyHeader : null;
+    // The fingerprint covers what is forwarded: the canonical query and body, not the client's bytes.
     const fingerprint = createHash('sha256')
-      .update(`${request.method} ${path}?${query}\n`)
-      .update(parsed.body)
+      .update(`${vendorRequest.method} ${vendorRequest.path}?${vendorRequest.query}\n`)
+      .update(vendorRequest.body)
       .digest('hex');
     const reservation = await ledger(() =>
       ctx.store.reserve({
         keyId: key.id,
         amount,
+        instanceId: ctx.instanceId,
+        requestId: state.requestId,
         ...(idempotency === null ? {} : { idempotency: { key: idempotency, fingerprint } }),
       }),
     );
     if (!reservation.ok) throw reserveRefusal(reservation, amount, key);
-
-    return forwardAndSettle({
-      reply,
-      state,
-      configured,
-      vendorRequest,
-      parsedContentType: parsed.contentType,
-      amount,
-      reservation,
-    });
+    return reservation;
   }
 
   async function forwardAndSettle(input: {
@@ -218,7 +245,6 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     state: CallState;
     configured: ConfiguredVendor;
     vendorRequest: VendorRequest;
-    parsedContentType: string | null;
     amount: number;
     reservation: Extract<ReserveResult, { ok: true }>;
   }) {
@@ -226,10 +252,9 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     const upstream = configured.vendor.upstream(vendorRequest, configured.secrets ?? {});
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(vendorRequest.headers)) {
-      if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-forwarded-')) continue;
-      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
-    if (input.parsedContentType) headers['content-type'] = input.parsedContentType;
+    if (vendorRequest.contentType) headers['content-type'] = vendorRequest.contentType;
     headers['accept-encoding'] = 'identity';
     Object.assign(headers, upstream.headers);
     const forwardPath = upstream.path.split('/').map(encodeURIComponent).join('/');
@@ -287,8 +312,10 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       // A replay may settle too: it is how an SDK retry after a 5xx turns uncertain spend into settled spend.
       action = { kind: 'settled', amount: settled, objectId };
       settlement = 'settled';
-    } else if (response.status < 500) {
+    } else if (response.status < 500 && response.status !== 409) {
       // Only the call that made the reservation may give it back; a replay's 4xx says nothing about it.
+      // A 409 is a concurrency conflict (Stripe's idempotency_key_in_use): something else with the same key
+      // may be moving money, so it is kept as uncertain below rather than released.
       action = reservation.replay ? { kind: 'none' } : { kind: 'released' };
       settlement = reservation.replay ? 'settled' : 'released';
       settled = reservation.replay ? null : 0;
@@ -333,6 +360,11 @@ export function createVendorCallHandler(ctx: ProxyContext) {
    * Ends the reservation as `action` says and appends the call's audit row, in one atomic store step. A store
    * failure here must not lose the vendor's answer: the reservation simply stays counted.
    */
+  /**
+   * Ends the reservation as `action` says, with the call's audit row, as one ledger entry. It resolves once
+   * the entry is durable (journaled, or committed where the ledger is local); the vendor's answer never
+   * waits on a remote ledger, and a ledger that cannot take the entry yet gets it from the journal later.
+   */
   async function finish(
     state: CallState,
     reservation: { readonly reservationId: string },
@@ -341,22 +373,15 @@ export function createVendorCallHandler(ctx: ProxyContext) {
   ): Promise<void> {
     const audit = auditRow(state, row);
     const { reservationId } = reservation;
-    try {
-      if (action.kind === 'settled') {
-        await ctx.store.settle({ reservationId, amount: action.amount, objectId: action.objectId, audit });
-      } else if (action.kind === 'released') {
-        await ctx.store.release({ reservationId, audit });
-      } else if (action.kind === 'uncertain') {
-        await ctx.store.markUncertain({ reservationId, audit });
-      } else {
-        await ctx.store.appendAudit(audit);
-      }
-    } catch (err) {
-      ctx.logger.error(
-        { err: errorSummary(err), request_id: state.requestId, key_id: state.key?.id },
-        'settlement or audit failed; reservation kept',
-      );
-    }
+    await ctx.recorder.record(
+      action.kind === 'settled'
+        ? { kind: 'settle', reservationId, amount: action.amount, objectId: action.objectId, audit }
+        : action.kind === 'released'
+          ? { kind: 'release', reservationId, audit }
+          : action.kind === 'uncertain'
+            ? { kind: 'uncertain', reservationId, audit }
+            : { kind: 'audit', audit },
+    );
   }
 
   function auditRow(state: CallState, row: AuditFields): NewAuditRow {
@@ -394,6 +419,12 @@ function reserveRefusal(
       return spendgateError('key_revoked', `Key ${key.id} has been revoked`, details);
     case 'key_expired':
       return spendgateError('key_expired', `Key ${key.id} has expired`, details);
+    case 'idempotency_key_in_use':
+      return spendgateError(
+        'idempotency_key_in_use',
+        'A request with this Idempotency-Key is still in flight; retry once it has finished to get its result',
+        details,
+      );
     case 'idempotency_mismatch':
       return spendgateError(
         'idempotency_mismatch',
@@ -414,7 +445,13 @@ function reserveRefusal(
       return spendgateError(
         'cap_exhausted',
         `${daily ? 'Daily cap' : 'Cap'} of ${formatUsd(cap)} reached for key ${key.id} (${formatUsd(spent)} spent, this call needs ${formatUsd(amount)})`,
-        { ...details, cap: result.cap, remaining_usd: microsToUsd(remaining) },
+        // reserved_usd > 0 means part of the cap is held by calls still in flight, and may come back.
+        {
+          ...details,
+          cap: result.cap,
+          remaining_usd: microsToUsd(remaining),
+          reserved_usd: microsToUsd(key.reserved),
+        },
       );
     }
   }
@@ -428,12 +465,6 @@ function toSpendgateError(err: unknown, ctx: ProxyContext): SpendgateError {
   }
   ctx.logger.error({ err: errorSummary(err) }, 'unexpected error in vendor call');
   return spendgateError('internal_error', 'Internal error; nothing was forwarded');
-}
-
-/** Error fields safe to log: never the request, its headers or its body. */
-export function errorSummary(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
-  return { type: err.name, message: err.message, code: (err as { code?: unknown }).code };
 }
 
 function parseJson(response: ForwardResponse): unknown {

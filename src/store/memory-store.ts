@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { systemClock, utcDay } from './clock.js';
 import { capRefusal } from './cap-check.js';
+import { REAPED, reapedAuditRow } from './reaped.js';
 import type {
   AuditQuery,
   AuditRow,
@@ -16,6 +17,10 @@ import type {
   Settlement,
   SettleInput,
   FinishInput,
+  ReservationQuery,
+  ReservationRecord,
+  ResolveInput,
+  ResolveResult,
   Store,
 } from './types.js';
 
@@ -26,6 +31,7 @@ interface MutableKey {
   revokedAt: number | null;
   committed: number;
   reserved: number;
+  uncertain: number;
   day: string;
   dayCommitted: number;
   calls: number;
@@ -41,6 +47,9 @@ interface Reservation {
   idempotencyKey: string | null;
   fingerprint: string | null;
   objectId: string | null;
+  createdAt: number;
+  instanceId: string | null;
+  requestId: string | null;
 }
 
 /**
@@ -48,12 +57,15 @@ interface Reservation {
  * so every spend change is atomic; records are copied out so callers cannot mutate the ledger.
  */
 export class MemoryStore implements Store {
+  readonly kind = 'memory';
   readonly #now: Clock;
   readonly #keys = new Map<string, MutableKey>();
   readonly #byHash = new Map<string, string>();
   readonly #reservations = new Map<string, Reservation>();
   readonly #idempotency = new Map<string, string>();
   readonly #audit: AuditRow[] = [];
+  readonly #auditByRequest = new Map<string, AuditRow>();
+  readonly #leases = new Map<string, number>();
   #seq = 0;
 
   constructor(options: { readonly now?: Clock } = {}) {
@@ -62,17 +74,24 @@ export class MemoryStore implements Store {
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
+  async ping(): Promise<void> {}
 
   async issueKey(key: NewKey): Promise<KeyRecord> {
     if (this.#keys.has(key.id) || this.#byHash.has(key.tokenHash))
       throw new Error('duplicate key id or token');
     const row: MutableKey = {
-      key: { ...key, metadata: { ...key.metadata }, allowedEndpoints: [...key.allowedEndpoints] },
+      key: {
+        ...key,
+        metadata: { ...key.metadata },
+        allowedEndpoints: [...key.allowedEndpoints],
+        connectedAccounts: [...key.connectedAccounts],
+      },
       seq: ++this.#seq,
       status: 'active',
       revokedAt: null,
       committed: 0,
       reserved: 0,
+      uncertain: 0,
       day: utcDay(key.createdAt),
       dayCommitted: 0,
       calls: 0,
@@ -143,6 +162,9 @@ export class MemoryStore implements Store {
       if (existing.fingerprint !== claim.fingerprint) {
         return { ok: false, code: 'idempotency_mismatch', key: this.#snapshot(row) };
       }
+      if (existing.status === 'reserved') {
+        return { ok: false, code: 'idempotency_key_in_use', key: this.#snapshot(row) };
+      }
       if (existing.status !== 'released') {
         return { ok: true, reservationId: existing.id, replay: true, key: this.#snapshot(row) };
       }
@@ -164,8 +186,10 @@ export class MemoryStore implements Store {
     row.day = today;
     row.dayCommitted = dayCommitted + input.amount;
     row.calls += 1;
-    // A released claim is reused: the retry is a new attempt at the same operation.
-    const reservation: Reservation = existing ?? {
+    // A released claim gets a fresh reservation: every attempt has its own id, so a late, replayed finish
+    // of an earlier attempt (the journal's) can never touch this one.
+    if (existing) this.#reservations.delete(existing.id);
+    const reservation: Reservation = {
       id: `res_${randomUUID().replaceAll('-', '')}`,
       keyId: row.key.id,
       amount: 0,
@@ -174,6 +198,9 @@ export class MemoryStore implements Store {
       idempotencyKey: claim?.key ?? null,
       fingerprint: claim?.fingerprint ?? null,
       objectId: null,
+      createdAt: now,
+      instanceId: input.instanceId ?? null,
+      requestId: input.requestId ?? null,
     };
     Object.assign(reservation, { amount: input.amount, day: today, status: 'reserved' satisfies Settlement });
     this.#reservations.set(reservation.id, reservation);
@@ -190,6 +217,7 @@ export class MemoryStore implements Store {
     const delta = input.amount - res.amount;
     row.committed += delta;
     if (res.status === 'reserved') row.reserved -= res.amount;
+    else row.uncertain -= res.amount;
     if (row.day === res.day) row.dayCommitted = Math.max(0, row.dayCommitted + delta);
     res.amount = input.amount;
     res.status = 'settled';
@@ -223,7 +251,63 @@ export class MemoryStore implements Store {
     const row = this.#keys.get(res.keyId);
     if (!row) return;
     row.reserved -= res.amount;
+    row.uncertain += res.amount;
     res.status = 'uncertain';
+  }
+
+  async resolveUncertain(input: ResolveInput): Promise<ResolveResult> {
+    const res = this.#reservations.get(input.reservationId);
+    if (!res) return { ok: false, reason: 'not_found' };
+    if (res.status !== 'uncertain') return { ok: false, reason: 'not_uncertain', status: res.status };
+    const row = this.#keys.get(res.keyId);
+    if (!row) return { ok: false, reason: 'not_found' };
+    if (input.audit) this.#append(input.audit);
+    const amount = input.outcome === 'released' ? 0 : (input.amount ?? res.amount);
+    const delta = amount - res.amount;
+    row.committed += delta;
+    row.uncertain -= res.amount;
+    if (row.day === res.day) row.dayCommitted = Math.max(0, row.dayCommitted + delta);
+    res.amount = amount;
+    res.status = input.outcome;
+    return { ok: true, keyId: res.keyId, amount };
+  }
+
+  async heartbeat(input: { readonly instanceId: string; readonly leaseMs: number }): Promise<void> {
+    this.#leases.set(input.instanceId, this.#now() + input.leaseMs);
+  }
+
+  async reapExpired(): Promise<number> {
+    const now = this.#now();
+    let reaped = 0;
+    for (const res of this.#reservations.values()) {
+      if (res.status !== 'reserved' || res.instanceId === null) continue;
+      if ((this.#leases.get(res.instanceId) ?? -Infinity) > now) continue;
+      const row = this.#keys.get(res.keyId);
+      if (!row) continue;
+      row.reserved -= res.amount;
+      row.uncertain += res.amount;
+      res.status = 'uncertain';
+      this.#append(reapedAuditRow({ ...res, label: row.key.label, vendor: row.key.vendor, now }));
+      reaped += 1;
+    }
+    return reaped;
+  }
+
+  async listReservations(query: ReservationQuery): Promise<ReservationRecord[]> {
+    const found: ReservationRecord[] = [];
+    for (const res of this.#reservations.values()) {
+      if (found.length >= query.limit) break;
+      if (query.keyId !== undefined && res.keyId !== query.keyId) continue;
+      if (query.status !== undefined && res.status !== query.status) continue;
+      found.push({
+        id: res.id,
+        keyId: res.keyId,
+        amount: res.amount,
+        status: res.status,
+        createdAt: res.createdAt,
+      });
+    }
+    return found;
   }
 
   async appendAudit(input: NewAuditRow): Promise<AuditRow> {
@@ -231,12 +315,20 @@ export class MemoryStore implements Store {
   }
 
   #append(input: NewAuditRow): AuditRow {
+    // Idempotent by request id: a journal replay of a row that already landed adds nothing.
+    const seen = this.#auditByRequest.get(input.requestId);
+    if (seen && seen.code === REAPED && input.code !== REAPED) {
+      // The call's real outcome arrived after the reaper's provisional row: it replaces it.
+      Object.assign(seen, { ...input, id: seen.id, latencyMs: Math.round(input.latencyMs) });
+    }
+    if (seen) return { ...seen };
     const row: AuditRow = {
       ...input,
       latencyMs: Math.round(input.latencyMs),
       id: String(this.#audit.length + 1),
     };
     this.#audit.push(row);
+    this.#auditByRequest.set(row.requestId, row);
     if (row.decision === 'denied' && row.keyId) {
       const key = this.#keys.get(row.keyId);
       if (key) key.deniedCalls += 1;
@@ -261,10 +353,12 @@ export class MemoryStore implements Store {
       ...row.key,
       metadata: { ...row.key.metadata },
       allowedEndpoints: [...row.key.allowedEndpoints],
+      connectedAccounts: [...row.key.connectedAccounts],
       status: row.status,
       revokedAt: row.revokedAt,
       spent: row.committed - row.reserved,
       reserved: row.reserved,
+      uncertain: row.uncertain,
       spentToday: row.day === today ? row.dayCommitted : 0,
       calls: row.calls,
       deniedCalls: row.deniedCalls,

@@ -152,6 +152,100 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     $fn$;
     `,
   },
+  {
+    version: 3,
+    name: 'connected accounts and in-flight idempotency claims',
+    sql: `
+    ALTER TABLE keys ADD COLUMN connected_accounts JSONB NOT NULL DEFAULT '[]'::jsonb;
+    -- Spend that may or may not have moved, kept against the cap and shown apart.
+    ALTER TABLE keys ADD COLUMN uncertain BIGINT NOT NULL DEFAULT 0;
+    UPDATE keys k SET uncertain = COALESCE(
+      (SELECT sum(amount) FROM reservations r WHERE r.key_id = k.id AND r.status = 'uncertain'), 0);
+    -- One row per proxied call: journal replays insert with ON CONFLICT DO NOTHING on this.
+    CREATE UNIQUE INDEX audit_request ON audit (request_id);
+    -- Leases: a reservation in flight belongs to an instance, and lapses with the instance's lease.
+    ALTER TABLE reservations ADD COLUMN instance_id TEXT;
+    ALTER TABLE reservations ADD COLUMN request_id TEXT;
+    CREATE INDEX reservations_in_flight ON reservations (instance_id) WHERE status = 'reserved';
+    CREATE TABLE instances (id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+    DROP FUNCTION sg_reserve_claim(BIGINT, TEXT, BIGINT, TEXT, TEXT, TEXT);
+    CREATE OR REPLACE FUNCTION sg_key_json(p_key_id TEXT, p_now BIGINT, p_today DATE) RETURNS JSON
+    LANGUAGE sql STABLE SET search_path FROM CURRENT AS $fn$
+      SELECT row_to_json(k) FROM (
+        SELECT seq, id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
+          allowed_endpoints, connected_accounts, created_at, expires_at, status, revoked_at, committed, reserved,
+          uncertain, calls, denied_calls,
+          CASE WHEN day = p_today THEN day_committed ELSE 0 END AS spent_today, expires_at <= p_now AS expired
+        FROM keys WHERE id = p_key_id
+      ) k
+    $fn$;
+    CREATE FUNCTION sg_reserve_claim(p_clock BIGINT, p_key_id TEXT, p_amount BIGINT, p_reservation_id TEXT,
+                                     p_idempotency_key TEXT, p_fingerprint TEXT,
+                                     p_instance_id TEXT, p_request_id TEXT)
+    RETURNS TABLE (outcome TEXT, reservation_id TEXT, key_row JSON)
+    LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+    DECLARE
+      v_now BIGINT := COALESCE(p_clock, floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint);
+      v_today DATE := DATE '1970-01-01' + (v_now / 86400000)::int;
+      v_id TEXT := p_reservation_id;
+      k RECORD;
+      r RECORD;
+    BEGIN
+      SELECT status, expires_at INTO k FROM keys WHERE id = p_key_id FOR UPDATE;
+      IF NOT FOUND THEN
+        RETURN QUERY SELECT 'key_invalid'::text, NULL::text, NULL::json;
+        RETURN;
+      END IF;
+      SELECT id, status, fingerprint INTO r FROM reservations
+        WHERE key_id = p_key_id AND idempotency_key = p_idempotency_key;
+      IF FOUND THEN
+        -- Status and expiry first: a replay must not outlive a revoke.
+        IF k.status = 'revoked' OR k.expires_at <= v_now THEN
+          RETURN QUERY SELECT 'refused'::text, NULL::text, NULL::json;
+          RETURN;
+        END IF;
+        IF r.fingerprint IS DISTINCT FROM p_fingerprint THEN
+          RETURN QUERY SELECT 'idempotency_mismatch'::text, NULL::text, NULL::json;
+          RETURN;
+        END IF;
+        -- A copy must never overtake its original: until the first call's outcome is recorded, answer
+        -- as Stripe does (409 idempotency_key_in_use) and let the client retry into an ordinary replay.
+        IF r.status = 'reserved' THEN
+          RETURN QUERY SELECT 'in_flight'::text, NULL::text, NULL::json;
+          RETURN;
+        END IF;
+        IF r.status <> 'released' THEN
+          RETURN QUERY SELECT 'replay'::text, r.id, sg_key_json(p_key_id, v_now, v_today);
+          RETURN;
+        END IF;
+        -- A released claim gets a fresh reservation: every attempt has its own id, so a late, replayed
+        -- finish of an earlier attempt (the journal's) can never touch this one.
+        DELETE FROM reservations WHERE id = r.id;
+      END IF;
+      UPDATE keys SET
+        committed = committed + p_amount,
+        reserved = reserved + p_amount,
+        day_committed = CASE WHEN day = v_today THEN day_committed + p_amount ELSE p_amount END,
+        day = v_today,
+        calls = calls + 1
+      WHERE id = p_key_id AND status = 'active' AND expires_at > v_now
+        AND (max_usd_per_call IS NULL OR p_amount <= max_usd_per_call)
+        AND (usd_cap IS NULL OR committed + p_amount <= usd_cap)
+        AND (daily_usd_cap IS NULL
+             OR (CASE WHEN day = v_today THEN day_committed ELSE 0 END) + p_amount <= daily_usd_cap);
+      IF NOT FOUND THEN
+        RETURN QUERY SELECT 'refused'::text, NULL::text, NULL::json;
+        RETURN;
+      END IF;
+      INSERT INTO reservations (id, key_id, amount, day, status, idempotency_key, fingerprint, created_at,
+                                instance_id, request_id)
+      VALUES (v_id, p_key_id, p_amount, v_today, 'reserved', p_idempotency_key, p_fingerprint, v_now,
+              p_instance_id, p_request_id);
+      RETURN QUERY SELECT 'reserved'::text, v_id, sg_key_json(p_key_id, v_now, v_today);
+    END
+    $fn$;
+    `,
+  },
 ];
 
 /**

@@ -4,6 +4,7 @@ import { capRefusal } from './cap-check.js';
 import type { Clock } from './clock.js';
 import { utcDay } from './clock.js';
 import { migratePostgres } from './postgres-schema.js';
+import { REAPED, REPLACE_REAPED } from './reaped.js';
 import type {
   AuditQuery,
   AuditRow,
@@ -20,6 +21,10 @@ import type {
   Settlement,
   SettleInput,
   FinishInput,
+  ReservationQuery,
+  ReservationRecord,
+  ResolveInput,
+  ResolveResult,
   Store,
 } from './types.js';
 
@@ -59,12 +64,14 @@ interface KeyRow {
   daily_usd_cap: Int | null;
   max_usd_per_call: Int | null;
   allowed_endpoints: string[];
+  connected_accounts: string[];
   created_at: Int;
   expires_at: Int;
   status: KeyStatus;
   revoked_at: Int | null;
   committed: Int;
   reserved: Int;
+  uncertain: Int;
   calls: Int;
   denied_calls: Int;
   spent_today: Int;
@@ -100,7 +107,8 @@ const TODAY = `(DATE '1970-01-01' + (${NOW} / 86400000)::int)`;
 
 /** Key columns plus the two clock-relative facts, computed by the same clock as the decision. */
 const KEY_COLUMNS = `seq, id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-  allowed_endpoints, created_at, expires_at, status, revoked_at, committed, reserved, calls, denied_calls,
+  allowed_endpoints, connected_accounts, created_at, expires_at, status, revoked_at, committed, reserved, uncertain,
+  calls, denied_calls,
   CASE WHEN day = ${TODAY} THEN day_committed ELSE 0 END AS spent_today, expires_at <= ${NOW} AS expired`;
 
 /**
@@ -125,8 +133,10 @@ const RESERVE = `
            OR (CASE WHEN day = ${TODAY} THEN day_committed ELSE 0 END) + $3::bigint <= daily_usd_cap)
     RETURNING ${KEY_COLUMNS}
   ), ins AS (
-    INSERT INTO reservations (id, key_id, amount, day, status, idempotency_key, fingerprint, created_at)
-    SELECT $4::text, upd.id, $3::bigint, ${TODAY}, 'reserved', $5::text, $6::text, ${NOW} FROM upd
+    INSERT INTO reservations (id, key_id, amount, day, status, idempotency_key, fingerprint, created_at,
+      instance_id, request_id)
+    SELECT $4::text, upd.id, $3::bigint, ${TODAY}, 'reserved', $5::text, $6::text, ${NOW}, $7::text, $8::text
+    FROM upd
     ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, day = excluded.day, status = 'reserved'
   )
   SELECT * FROM upd`;
@@ -139,6 +149,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
  * proxy answers 503); the pool replaces dead connections by itself, and no key state is cached.
  */
 export class PostgresStore implements Store {
+  readonly kind = 'postgres';
   readonly #options: PostgresStoreOptions;
   #pool: pg.Pool | undefined;
 
@@ -157,6 +168,10 @@ export class PostgresStore implements Store {
     await this.#transaction((client) => migratePostgres(client, this.#options.schema));
   }
 
+  async ping(): Promise<void> {
+    await this.#db.query('SELECT 1');
+  }
+
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
@@ -166,8 +181,8 @@ export class PostgresStore implements Store {
   async issueKey(key: NewKey): Promise<KeyRecord> {
     const { rows } = await this.#q<KeyRow>(
       `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-         allowed_endpoints, created_at, expires_at, day)
-       VALUES ($2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11, $12, $13::date)
+         allowed_endpoints, connected_accounts, created_at, expires_at, day)
+       VALUES ($2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14::date)
        RETURNING ${KEY_COLUMNS}`,
       [
         this.#clock(),
@@ -181,6 +196,7 @@ export class PostgresStore implements Store {
         key.dailyUsdCap,
         key.maxUsdPerCall,
         JSON.stringify(key.allowedEndpoints),
+        JSON.stringify(key.connectedAccounts),
         key.createdAt,
         key.expiresAt,
         utcDay(key.createdAt),
@@ -240,7 +256,16 @@ export class PostgresStore implements Store {
     if (input.idempotency) return this.#reserveClaim(input, input.idempotency);
     const clock = this.#clock();
     const id = newReservationId();
-    const { rows } = await this.#q<KeyRow>(RESERVE, [clock, input.keyId, input.amount, id, null, null]);
+    const { rows } = await this.#q<KeyRow>(RESERVE, [
+      clock,
+      input.keyId,
+      input.amount,
+      id,
+      null,
+      null,
+      input.instanceId ?? null,
+      input.requestId ?? null,
+    ]);
     const updated = rows[0];
     if (updated) return { ok: true, reservationId: id, replay: false, key: toRecord(updated) };
     // Refused: the decision is already made. This read only names the reason.
@@ -263,6 +288,7 @@ export class PostgresStore implements Store {
        UPDATE keys k SET
          committed = k.committed + ($2::bigint - res.held),
          reserved = k.reserved - CASE WHEN res.old_status = 'reserved' THEN res.held ELSE 0 END,
+         uncertain = k.uncertain - CASE WHEN res.old_status = 'uncertain' THEN res.held ELSE 0 END,
          day_committed = CASE WHEN k.day = res.day
                               THEN greatest(0, k.day_committed + ($2::bigint - res.held))
                               ELSE k.day_committed END
@@ -309,18 +335,121 @@ export class PostgresStore implements Store {
          UPDATE reservations SET status = 'uncertain' WHERE id = $1::text AND status = 'reserved'
          RETURNING key_id, amount
        )
-       UPDATE keys k SET reserved = k.reserved - res.amount FROM res WHERE k.id = res.key_id`,
+       UPDATE keys k SET reserved = k.reserved - res.amount, uncertain = k.uncertain + res.amount
+       FROM res WHERE k.id = res.key_id`,
       [input.reservationId, ...(input.audit ? auditParams(input.audit) : [])],
     );
   }
 
   async appendAudit(row: NewAuditRow): Promise<AuditRow> {
-    // The denied count and the row land together or not at all.
+    // The denied count and the row land together or not at all; a replayed row (same request id) neither.
     const { rows } = await this.#q<{ id: string }>(
-      `WITH ${auditCtes(1)} SELECT id::text AS id FROM audit_ins`,
+      `WITH ${auditCtes(1)} SELECT id::text AS id FROM audit_ins
+       UNION ALL SELECT id::text FROM audit WHERE request_id = $15::text AND NOT EXISTS (SELECT 1 FROM audit_ins)`,
       auditParams(row),
     );
     return { ...row, id: one(rows).id };
+  }
+
+  async resolveUncertain(input: ResolveInput): Promise<ResolveResult> {
+    const audit = input.audit ? `${auditCtes(4)}, ` : '';
+    const { rows } = await this.#q<{ key_id: string; amount: Int }>(
+      `WITH ${audit}old AS (
+         SELECT id, key_id, amount, day FROM reservations WHERE id = $1::text AND status = 'uncertain' FOR UPDATE
+       ), res AS (
+         UPDATE reservations r SET status = $2::text,
+           amount = CASE WHEN $2::text = 'released' THEN 0 ELSE COALESCE($3::bigint, old.amount) END
+         FROM old WHERE r.id = old.id
+         RETURNING old.key_id, old.amount AS held, old.day, r.amount
+       ), upd AS (
+         UPDATE keys k SET
+           committed = k.committed + (res.amount - res.held),
+           uncertain = k.uncertain - res.held,
+           day_committed = CASE WHEN k.day = res.day THEN greatest(0, k.day_committed + (res.amount - res.held))
+                                ELSE k.day_committed END
+         FROM res WHERE k.id = res.key_id
+       )
+       SELECT key_id, amount FROM res`,
+      [
+        input.reservationId,
+        input.outcome,
+        input.amount ?? null,
+        ...(input.audit ? auditParams(input.audit) : []),
+      ],
+    );
+    const done = rows[0];
+    if (done) return { ok: true, keyId: done.key_id, amount: int(done.amount) };
+    const found = await this.#q<{ status: Settlement }>(
+      'SELECT status FROM reservations WHERE id = $1::text',
+      [input.reservationId],
+    );
+    const status = found.rows[0]?.status;
+    return status === undefined
+      ? { ok: false, reason: 'not_found' }
+      : { ok: false, reason: 'not_uncertain', status };
+  }
+
+  async heartbeat(input: { readonly instanceId: string; readonly leaseMs: number }): Promise<void> {
+    await this.#q(
+      `INSERT INTO instances (id, expires_at) VALUES ($2::text, ${NOW} + $3::bigint)
+       ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`,
+      [this.#clock(), input.instanceId, input.leaseMs],
+    );
+  }
+
+  async reapExpired(): Promise<number> {
+    // One statement, so one transaction: the advisory lock lets one reaper work at a time across instances,
+    // and SKIP LOCKED leaves alone a reservation that its (live, slow) instance is settling right now.
+    const { rows } = await this.#q<{ reaped: Int }>(
+      `WITH lock AS (SELECT pg_try_advisory_xact_lock(hashtext('spendgate.reaper')) AS held),
+       stale AS (
+         SELECT r.id FROM reservations r, lock
+         WHERE lock.held AND r.status = 'reserved' AND r.instance_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = r.instance_id AND i.expires_at > ${NOW})
+         FOR UPDATE OF r SKIP LOCKED
+       ), res AS (
+         UPDATE reservations r SET status = 'uncertain' FROM stale WHERE r.id = stale.id
+         RETURNING r.id, r.key_id, r.amount, r.request_id
+       ), per_key AS (
+         SELECT key_id, sum(amount)::bigint AS amount FROM res GROUP BY key_id
+       ), upd AS (
+         UPDATE keys k SET reserved = k.reserved - p.amount, uncertain = k.uncertain + p.amount
+         FROM per_key p WHERE k.id = p.key_id
+       ), ins AS (
+         INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
+           cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
+         SELECT ${NOW}, res.key_id, k.label, k.vendor, 'POST', '(reservation ' || res.id || ')', 'allowed',
+           '${REAPED}', NULL, res.amount, res.amount, 'uncertain', NULL, NULL,
+           COALESCE(res.request_id, 'req_sg_reaped_' || res.id), 0
+         FROM res JOIN keys k ON k.id = res.key_id
+         ON CONFLICT (request_id) DO NOTHING
+       )
+       SELECT count(*)::bigint AS reaped FROM res`,
+      [this.#clock()],
+    );
+    return int(one(rows).reaped);
+  }
+
+  async listReservations(query: ReservationQuery): Promise<ReservationRecord[]> {
+    const { rows } = await this.#q<{
+      id: string;
+      key_id: string;
+      amount: Int;
+      status: Settlement;
+      created_at: Int;
+    }>(
+      `SELECT id, key_id, amount, status, created_at FROM reservations
+       WHERE ($1::text IS NULL OR key_id = $1::text) AND ($2::text IS NULL OR status = $2::text)
+       ORDER BY created_at LIMIT $3::int`,
+      [query.keyId ?? null, query.status ?? null, query.limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      keyId: r.key_id,
+      amount: int(r.amount),
+      status: r.status,
+      createdAt: int(r.created_at),
+    }));
   }
 
   async queryAudit(query: AuditQuery): Promise<Page<AuditRow>> {
@@ -358,8 +487,18 @@ export class PostgresStore implements Store {
       reservation_id: string | null;
       key_row: KeyRow | null;
     }>(
-      'SELECT outcome, reservation_id, key_row FROM sg_reserve_claim($1::bigint, $2::text, $3::bigint, $4::text, $5::text, $6::text)',
-      [clock, input.keyId, input.amount, newReservationId(), claim.key, claim.fingerprint],
+      `SELECT outcome, reservation_id, key_row
+       FROM sg_reserve_claim($1::bigint, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text)`,
+      [
+        clock,
+        input.keyId,
+        input.amount,
+        newReservationId(),
+        claim.key,
+        claim.fingerprint,
+        input.instanceId ?? null,
+        input.requestId ?? null,
+      ],
     );
     const result = rows[0];
     if (!result || result.outcome === 'key_invalid') return { ok: false, code: 'key_invalid', key: null };
@@ -376,6 +515,8 @@ export class PostgresStore implements Store {
     if (!row) return { ok: false, code: 'key_invalid', key: null };
     if (result.outcome === 'idempotency_mismatch')
       return { ok: false, code: 'idempotency_mismatch', key: toRecord(row) };
+    if (result.outcome === 'in_flight')
+      return { ok: false, code: 'idempotency_key_in_use', key: toRecord(row) };
     return refusal(row, input.amount);
   }
 
@@ -449,8 +590,10 @@ export class PostgresStore implements Store {
       // Bounds both opening a connection (TCP and startup) and waiting for a free one.
       connectionTimeoutMillis: this.#options.connectTimeoutMs ?? 2000,
       statement_timeout: statementTimeoutMs,
-      // The client-side backstop for a server that stops answering without closing the socket.
-      query_timeout: statementTimeoutMs + 1000,
+      // The client-side deadline for a server that stops answering without closing the socket (a silent
+      // partition, where PostgreSQL never sees the query and statement_timeout cannot fire). It equals the
+      // statement timeout, so every ledger operation has one documented deadline.
+      query_timeout: statementTimeoutMs,
       // A transaction stranded mid-way would otherwise hold its key's row lock until the connection dies.
       idle_in_transaction_session_timeout: statementTimeoutMs * 2,
       keepAlive: true,
@@ -537,12 +680,14 @@ function toRecord(row: KeyRow): KeyRecord {
     dailyUsdCap: intOrNull(row.daily_usd_cap),
     maxUsdPerCall: intOrNull(row.max_usd_per_call),
     allowedEndpoints: row.allowed_endpoints,
+    connectedAccounts: row.connected_accounts,
     createdAt: int(row.created_at),
     expiresAt: int(row.expires_at),
     status: row.status,
     revokedAt: intOrNull(row.revoked_at),
     spent: committed - reserved,
     reserved,
+    uncertain: int(row.uncertain),
     spentToday: int(row.spent_today),
     calls: int(row.calls),
     deniedCalls: int(row.denied_calls),
@@ -613,9 +758,11 @@ function auditCtes(first: number): string {
       VALUES (${p(0)}::bigint, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text,
         ${p(6)}::text, ${p(7)}::text, ${p(8)}::int, ${p(9)}::bigint, ${p(10)}::bigint, ${p(11)}::text,
         ${p(12)}::text, ${p(13)}::text, ${p(14)}::text, ${p(15)}::int)
+      ON CONFLICT (request_id) DO UPDATE SET ${REPLACE_REAPED}
       RETURNING id
     ), audit_denied AS (
-      UPDATE keys SET denied_calls = denied_calls + 1 WHERE ${p(6)}::text = 'denied' AND id = ${p(1)}::text
+      UPDATE keys SET denied_calls = denied_calls + 1
+      WHERE ${p(6)}::text = 'denied' AND id = ${p(1)}::text AND EXISTS (SELECT 1 FROM audit_ins)
     )`;
 }
 

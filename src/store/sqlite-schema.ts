@@ -63,4 +63,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_key ON audit(key_id, id);
   CREATE INDEX audit_label ON audit(label, id);
   `,
+  `
+  ALTER TABLE keys ADD COLUMN connected_accounts TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE keys ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
+  UPDATE keys SET uncertain = coalesce(
+    (SELECT sum(amount) FROM reservations r WHERE r.key_id = keys.id AND r.status = 'uncertain'), 0);
+  -- One row per proxied call: journal replays insert with ON CONFLICT DO NOTHING on this.
+  CREATE UNIQUE INDEX audit_request ON audit(request_id);
+  -- Leases: a reservation in flight belongs to an instance, and lapses with the instance's lease.
+  ALTER TABLE reservations ADD COLUMN instance_id TEXT;
+  ALTER TABLE reservations ADD COLUMN request_id TEXT;
+  CREATE INDEX reservations_in_flight ON reservations(instance_id) WHERE status = 'reserved';
+  CREATE TABLE instances (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+  `,
 ];

@@ -3,6 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from './clock.js';
 import { systemClock, utcDay } from './clock.js';
 import { capRefusal } from './cap-check.js';
+import { reapedAuditRow, REPLACE_REAPED } from './reaped.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import type {
   AuditQuery,
@@ -17,6 +18,11 @@ import type {
   ReserveResult,
   SettleInput,
   FinishInput,
+  ReservationQuery,
+  ReservationRecord,
+  ResolveInput,
+  ResolveResult,
+  Settlement,
   Store,
 } from './types.js';
 
@@ -39,12 +45,14 @@ interface KeyRow {
   daily_usd_cap: number | null;
   max_usd_per_call: number | null;
   allowed_endpoints: string;
+  connected_accounts: string;
   created_at: number;
   expires_at: number;
   status: 'active' | 'revoked';
   revoked_at: number | null;
   committed: number;
   reserved: number;
+  uncertain: number;
   day: string;
   day_committed: number;
   calls: number;
@@ -66,6 +74,7 @@ interface ReservationRow {
  * several processes on one file also serialise their reservations.
  */
 export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
   readonly #options: SqliteStoreOptions;
   readonly #now: Clock;
   #db: BetterSqlite3.Database | undefined;
@@ -81,7 +90,9 @@ export class SqliteStore implements Store {
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(this.#options.filename);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    // FULL: a reservation is fsynced before its call is forwarded. NORMAL would let a power cut forget a
+    // committed reservation whose call had already moved money.
+    db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${this.#options.busyTimeoutMs ?? 5000}`);
     db.pragma('foreign_keys = ON');
     // A hot ledger is small but the audit log grows: keep the working set in memory (64 MiB, not 2 MiB).
@@ -95,6 +106,10 @@ export class SqliteStore implements Store {
     });
     migrate.immediate();
     this.#db = db;
+  }
+
+  async ping(): Promise<void> {
+    this.#sql('SELECT 1').get();
   }
 
   async close(): Promise<void> {
@@ -137,13 +152,14 @@ export class SqliteStore implements Store {
   async issueKey(key: NewKey): Promise<KeyRecord> {
     this.#sql(
       `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-           allowed_endpoints, created_at, expires_at, day)
+           allowed_endpoints, connected_accounts, created_at, expires_at, day)
          VALUES (@id, @tokenHash, @vendor, @label, @metadata, @usdCap, @dailyUsdCap, @maxUsdPerCall,
-           @allowedEndpoints, @createdAt, @expiresAt, @day)`,
+           @allowedEndpoints, @connectedAccounts, @createdAt, @expiresAt, @day)`,
     ).run({
       ...key,
       metadata: JSON.stringify(key.metadata),
       allowedEndpoints: JSON.stringify(key.allowedEndpoints),
+      connectedAccounts: JSON.stringify(key.connectedAccounts),
       day: utcDay(key.createdAt),
     });
     return this.#mustGet(key.id);
@@ -246,6 +262,9 @@ export class SqliteStore implements Store {
         if (existing.fingerprint !== claim.fingerprint) {
           return { ok: false, code: 'idempotency_mismatch', key: key ? this.#toRecord(key) : null };
         }
+        if (existing.status === 'reserved') {
+          return { ok: false, code: 'idempotency_key_in_use', key: this.#toRecord(key as KeyRow) };
+        }
         if (existing.status !== 'released') {
           return { ok: true, reservationId: existing.id, replay: true, key: this.#toRecord(key as KeyRow) };
         }
@@ -266,12 +285,17 @@ export class SqliteStore implements Store {
            RETURNING *`,
       ).get({ id: input.keyId, amount: input.amount, today, now }) as KeyRow | undefined;
       if (!updated) return this.#diagnose(input, now, today);
-      const reservationId = existing?.id ?? `res_${randomUUID().replaceAll('-', '')}`;
+      // A released claim gets a fresh reservation: every attempt has its own id, so a late, replayed finish
+      // of an earlier attempt (the journal's) can never touch this one.
+      if (existing) this.#sql('DELETE FROM reservations WHERE id = ?').run(existing.id);
+      const reservationId = `res_${randomUUID().replaceAll('-', '')}`;
       this.#sql(
-        `INSERT INTO reservations (id, key_id, amount, day, status, idempotency_key, fingerprint, created_at)
-         VALUES (@id, @keyId, @amount, @day, 'reserved', @idem, @fingerprint, @now)
-         ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, day = excluded.day, status = 'reserved'`,
+        `INSERT INTO reservations (id, key_id, amount, day, status, idempotency_key, fingerprint, created_at,
+           instance_id, request_id)
+         VALUES (@id, @keyId, @amount, @day, 'reserved', @idem, @fingerprint, @now, @instanceId, @requestId)`,
       ).run({
+        instanceId: input.instanceId ?? null,
+        requestId: input.requestId ?? null,
         id: reservationId,
         keyId: input.keyId,
         amount: input.amount,
@@ -307,6 +331,9 @@ export class SqliteStore implements Store {
         delta: input.amount - res.amount,
         inFlight: res.status === 'reserved' ? res.amount : 0,
       });
+      if (res.status === 'uncertain') {
+        this.#sql('UPDATE keys SET uncertain = uncertain - ? WHERE id = ?').run(res.amount, res.key_id);
+      }
     });
   }
 
@@ -341,8 +368,98 @@ export class SqliteStore implements Store {
         `UPDATE reservations SET status = 'uncertain' WHERE id = ? AND status = 'reserved' RETURNING *`,
       ).get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
-      this.#sql('UPDATE keys SET reserved = reserved - ? WHERE id = ?').run(res.amount, res.key_id);
+      this.#sql('UPDATE keys SET reserved = reserved - ?, uncertain = uncertain + ? WHERE id = ?').run(
+        res.amount,
+        res.amount,
+        res.key_id,
+      );
     });
+  }
+
+  async resolveUncertain(input: ResolveInput): Promise<ResolveResult> {
+    return this.#immediate((): ResolveResult => {
+      const res = this.#sql('SELECT * FROM reservations WHERE id = ?').get(input.reservationId) as
+        ReservationRow | undefined;
+      if (!res) return { ok: false, reason: 'not_found' };
+      if (res.status !== 'uncertain') {
+        return { ok: false, reason: 'not_uncertain', status: res.status as Settlement };
+      }
+      if (input.audit) this.#insertAudit(input.audit);
+      const amount = input.outcome === 'released' ? 0 : (input.amount ?? res.amount);
+      this.#sql('UPDATE reservations SET status = ?, amount = ? WHERE id = ?').run(
+        input.outcome,
+        amount,
+        res.id,
+      );
+      this.#sql(
+        `UPDATE keys SET
+           committed = committed + @delta,
+           uncertain = uncertain - @held,
+           day_committed = CASE WHEN day = @day THEN max(0, day_committed + @delta) ELSE day_committed END
+         WHERE id = @keyId`,
+      ).run({ keyId: res.key_id, day: res.day, delta: amount - res.amount, held: res.amount });
+      return { ok: true, keyId: res.key_id, amount };
+    });
+  }
+
+  async heartbeat(input: { readonly instanceId: string; readonly leaseMs: number }): Promise<void> {
+    this.#immediate(() => {
+      this.#sql(
+        `INSERT INTO instances (id, expires_at) VALUES (?, ?)
+         ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`,
+      ).run(input.instanceId, this.#now() + input.leaseMs);
+    });
+  }
+
+  async reapExpired(): Promise<number> {
+    const now = this.#now();
+    // BEGIN IMMEDIATE holds the write lock: one reaper at a time, even across processes on one file.
+    return this.#immediate(() => {
+      const stale = this.#sql(
+        `SELECT r.id, r.key_id, r.amount, r.request_id, k.label, k.vendor
+         FROM reservations r JOIN keys k ON k.id = r.key_id
+         WHERE r.status = 'reserved' AND r.instance_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = r.instance_id AND i.expires_at > ?)`,
+      ).all(now) as Array<{
+        id: string;
+        key_id: string;
+        amount: number;
+        request_id: string | null;
+        label: string | null;
+        vendor: string;
+      }>;
+      for (const res of stale) {
+        this.#sql(`UPDATE reservations SET status = 'uncertain' WHERE id = ?`).run(res.id);
+        this.#sql('UPDATE keys SET reserved = reserved - ?, uncertain = uncertain + ? WHERE id = ?').run(
+          res.amount,
+          res.amount,
+          res.key_id,
+        );
+        this.#insertAudit(reapedAuditRow({ ...res, keyId: res.key_id, requestId: res.request_id, now }));
+      }
+      return stale.length;
+    });
+  }
+
+  async listReservations(query: ReservationQuery): Promise<ReservationRecord[]> {
+    const rows = this.#sql(
+      `SELECT id, key_id, amount, status, created_at FROM reservations
+       WHERE (@keyId IS NULL OR key_id = @keyId) AND (@status IS NULL OR status = @status)
+       ORDER BY created_at LIMIT @limit`,
+    ).all({ keyId: query.keyId ?? null, status: query.status ?? null, limit: query.limit }) as Array<{
+      id: string;
+      key_id: string;
+      amount: number;
+      status: Settlement;
+      created_at: number;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      keyId: r.key_id,
+      amount: r.amount,
+      status: r.status,
+      createdAt: r.created_at,
+    }));
   }
 
   async appendAudit(row: NewAuditRow): Promise<AuditRow> {
@@ -350,18 +467,29 @@ export class SqliteStore implements Store {
     return { ...row, id };
   }
 
-  /** Inserts one audit row (and counts a denial against its key); the caller holds the transaction. */
+  /**
+   * Inserts one audit row (and counts a denial against its key); the caller holds the transaction. A row
+   * whose request id is already there is a replay: nothing is added or counted twice.
+   */
   #insertAudit(row: NewAuditRow): string {
     const result = this.#sql(
       `INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
          cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
        VALUES (@ts, @keyId, @label, @vendor, @method, @path, @decision, @code, @upstreamStatus,
-         @costReserved, @costSettled, @settlement, @idempotencyKey, @vendorRequestId, @requestId, @latencyMs)`,
-    ).run({ ...row, latencyMs: Math.round(row.latencyMs) });
+         @costReserved, @costSettled, @settlement, @idempotencyKey, @vendorRequestId, @requestId, @latencyMs)
+       ON CONFLICT (request_id) DO UPDATE SET ${REPLACE_REAPED}
+       RETURNING id`,
+    ).get({ ...row, latencyMs: Math.round(row.latencyMs) }) as { id: number } | undefined;
+    if (result === undefined) {
+      const seen = this.#sql('SELECT id FROM audit WHERE request_id = ?').get(row.requestId) as {
+        id: number;
+      };
+      return String(seen.id);
+    }
     if (row.decision === 'denied' && row.keyId) {
       this.#sql('UPDATE keys SET denied_calls = denied_calls + 1 WHERE id = ?').run(row.keyId);
     }
-    return String(result.lastInsertRowid);
+    return String(result.id);
   }
 
   async queryAudit(query: AuditQuery): Promise<Page<AuditRow>> {
@@ -421,12 +549,14 @@ export class SqliteStore implements Store {
       dailyUsdCap: row.daily_usd_cap,
       maxUsdPerCall: row.max_usd_per_call,
       allowedEndpoints: JSON.parse(row.allowed_endpoints) as string[],
+      connectedAccounts: JSON.parse(row.connected_accounts) as string[],
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       status: row.status,
       revokedAt: row.revoked_at,
       spent: row.committed - row.reserved,
       reserved: row.reserved,
+      uncertain: row.uncertain,
       spentToday: row.day === today ? row.day_committed : 0,
       calls: row.calls,
       deniedCalls: row.denied_calls,

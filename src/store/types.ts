@@ -15,6 +15,8 @@ export interface NewKey {
   readonly dailyUsdCap: Micros | null;
   readonly maxUsdPerCall: Micros | null;
   readonly allowedEndpoints: readonly string[];
+  /** Connected accounts the key may act on (Stripe-Account); empty for most keys. */
+  readonly connectedAccounts: readonly string[];
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -27,6 +29,8 @@ export interface KeyRecord extends NewKey {
   readonly spent: Micros;
   /** In-flight reservations. */
   readonly reserved: Micros;
+  /** The part of `spent` that may or may not have moved (timeouts, resets, 5xx): kept against the cap. */
+  readonly uncertain: Micros;
   /** Settled, uncertain and in-flight spend during the current UTC day (0 once the day has rolled over). */
   readonly spentToday: Micros;
   /** Allowed calls (reservations made). */
@@ -45,6 +49,10 @@ export interface ReserveInput {
   readonly keyId: string;
   readonly amount: Micros;
   readonly idempotency?: IdempotencyClaim | undefined;
+  /** The proxy instance holding the reservation while it is in flight (its lease decides if it is alive). */
+  readonly instanceId?: string | undefined;
+  /** The call's request id: the reaper's audit row for this reservation uses it, so the call keeps one row. */
+  readonly requestId?: string | undefined;
 }
 
 export type ReserveRefusal =
@@ -53,15 +61,18 @@ export type ReserveRefusal =
   | 'key_expired'
   | 'per_call_limit_exceeded'
   | 'cap_exhausted'
-  | 'idempotency_mismatch';
+  | 'idempotency_mismatch'
+  /** The same idempotency key and fingerprint are still in flight: the original's outcome is not known yet. */
+  | 'idempotency_key_in_use';
 
 export type ReserveResult =
   | {
       readonly ok: true;
       readonly reservationId: string;
       /**
-       * `true` when the same idempotency key and fingerprint were seen before and their reservation still holds
-       * (in flight, settled or uncertain): nothing new was reserved. A replay must not release or mark the
+       * `true` when the same idempotency key and fingerprint were seen before and their reservation has ended
+       * settled or uncertain: nothing new was reserved. (While it is still in flight the answer is
+       * `idempotency_key_in_use`, so a copy can never overtake its original.) A replay must not release or mark the
        * reservation uncertain; it may only settle it on success.
        */
       readonly replay: boolean;
@@ -75,7 +86,11 @@ export type ReserveResult =
       readonly key: KeyRecord | null;
     };
 
-/** Ends a reservation. `audit`, when given, is appended in the same atomic step (one commit, one round trip). */
+/**
+ * Ends a reservation. `audit`, when given, is appended in the same atomic step (one commit, one round trip).
+ * Every finish is idempotent: it acts only on a reservation in the state it expects, and the audit row is
+ * keyed by its request id, so replaying one (from the journal) changes nothing the second time.
+ */
 export interface FinishInput {
   readonly reservationId: string;
   readonly audit?: NewAuditRow | undefined;
@@ -84,6 +99,34 @@ export interface FinishInput {
 export interface SettleInput extends FinishInput {
   readonly amount: Micros;
   readonly objectId?: string | null | undefined;
+}
+
+/** An operator's verdict on an uncertain reservation, after checking the vendor's own records. */
+export interface ResolveInput {
+  readonly reservationId: string;
+  readonly outcome: 'settled' | 'released';
+  /** For `settled`: what actually moved; defaults to the reserved amount. */
+  readonly amount?: Micros | undefined;
+  readonly audit?: NewAuditRow | undefined;
+}
+
+export type ResolveResult =
+  | { readonly ok: true; readonly keyId: string; readonly amount: Micros }
+  | { readonly ok: false; readonly reason: 'not_found' }
+  | { readonly ok: false; readonly reason: 'not_uncertain'; readonly status: Settlement };
+
+export interface ReservationQuery {
+  readonly keyId?: string | undefined;
+  readonly status?: Settlement | undefined;
+  readonly limit: number;
+}
+
+export interface ReservationRecord {
+  readonly id: string;
+  readonly keyId: string;
+  readonly amount: Micros;
+  readonly status: Settlement;
+  readonly createdAt: number;
 }
 
 export interface KeyQuery {
@@ -147,9 +190,16 @@ export interface Page<T> {
  * read a value, await, and write it back.
  */
 export interface Store {
+  /**
+   * `postgres` is reached over a network that can stall, so the proxy journals what it must record;
+   * `sqlite` commits durably to a local file; `memory` is for tests and the sandbox.
+   */
+  readonly kind: 'memory' | 'sqlite' | 'postgres';
   /** Creates tables or runs migrations. Called once, explicitly, before use. */
   init(): Promise<void>;
   close(): Promise<void>;
+  /** Resolves when the ledger answers a trivial query within its deadline; rejects otherwise. */
+  ping(): Promise<void>;
 
   issueKey(key: NewKey): Promise<KeyRecord>;
   getKey(id: string): Promise<KeyRecord | null>;
@@ -176,7 +226,26 @@ export interface Store {
   /** Keeps an in-flight reservation as spent because the vendor may have moved money. No-op otherwise. */
   markUncertain(input: FinishInput): Promise<void>;
 
-  /** Appends one audit row; a denied row also counts against the key's `deniedCalls`. */
+  /**
+   * Settles or releases an `uncertain` reservation once an operator has checked the vendor, with the audit row
+   * in the same atomic step. Anything not uncertain is left alone.
+   */
+  resolveUncertain(input: ResolveInput): Promise<ResolveResult>;
+  listReservations(query: ReservationQuery): Promise<ReservationRecord[]>;
+
+  /** Renews this instance's lease on its in-flight reservations until `now + leaseMs` (ledger clock). */
+  heartbeat(input: { readonly instanceId: string; readonly leaseMs: number }): Promise<void>;
+  /**
+   * Resolves reservations still in flight under an instance whose lease has lapsed (it died, or lost the
+   * ledger for longer than the lease): each becomes `uncertain`, still counted, with an audit row coded
+   * `reservation_reaped` under the call's own request id. At most one reaper runs at a time. Returns how many.
+   */
+  reapExpired(): Promise<number>;
+
+  /**
+   * Appends one audit row; a denied row also counts against the key's `deniedCalls`. Idempotent by
+   * `requestId`: a row whose request id is already there is not added again (journal replays rely on it).
+   */
   appendAudit(row: NewAuditRow): Promise<AuditRow>;
   queryAudit(query: AuditQuery): Promise<Page<AuditRow>>;
 }

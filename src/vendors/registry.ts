@@ -22,9 +22,9 @@ export function buildVendors(config: ProxyConfig): Map<string, ConfiguredVendor>
     {
       vendor: createTwilioVendor({
         smsPerSegmentByPrefix: config.SPENDGATE_TWILIO_SMS_PRICES,
-        ...(config.SPENDGATE_TWILIO_SMS_USD === undefined
-          ? {}
-          : { defaultSmsPerSegment: config.SPENDGATE_TWILIO_SMS_USD }),
+        defaultSmsPerSegment: config.SPENDGATE_TWILIO_SMS_USD ?? null,
+        mmsPerMessageByPrefix: config.SPENDGATE_TWILIO_MMS_PRICES,
+        defaultMmsPerMessage: config.SPENDGATE_TWILIO_MMS_USD ?? null,
       }),
       baseUrl: config.SPENDGATE_TWILIO_BASE_URL,
       secrets: complete({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN }),

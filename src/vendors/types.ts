@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FxRates } from '../currency.js';
 import type { Micros } from '../money.js';
+import type { ArrayFormat } from '../wire/form.js';
 
 /** A vendor call as the proxy sees it once the path is normalised and the body is parsed. */
 export interface VendorRequest {
@@ -8,14 +9,16 @@ export interface VendorRequest {
   readonly method: string;
   /** The vendor's own path, normalised (no prefix, no query), e.g. `/v1/payment_intents`. */
   readonly path: string;
-  /** The raw query string without `?`, or `''`. */
+  /** The canonical re-encoding of the query string, without `?`, or `''`. Only reads carry one. */
   readonly query: string;
   /** Lower-case header names, as Node gives them. */
   readonly headers: IncomingHttpHeaders;
   /** The parsed body (form or JSON), used for pricing. `null` when there is no body. */
   readonly params: unknown;
-  /** The body in the vendor's wire format, exactly as it will be forwarded. */
+  /** The canonical re-encoding of `params` in the vendor's wire format: exactly what will be forwarded. */
   readonly body: Buffer;
+  /** The forwarded body's media type; `null` without a body. */
+  readonly contentType: string | null;
 }
 
 /** What a call will cost, decided before it is forwarded. Free calls are `{ kind: 'priced', amount: 0 }`. */
@@ -49,6 +52,7 @@ export interface UpstreamRequest {
 
 export interface ParsedBody {
   readonly params: unknown;
+  /** The canonical re-encoding of `params`, never the client's own bytes. */
   readonly body: Buffer;
   readonly contentType: string | null;
 }
@@ -65,6 +69,23 @@ export interface Vendor {
   readonly secretNames: readonly string[];
   /** Turns the incoming body (JSON or the vendor's own format) into params and the forwarded bytes. */
   parseBody(input: { readonly contentType: string | undefined; readonly raw: Buffer }): ParsedBody;
+  /** How the vendor's query strings (and form bodies) spell arrays. */
+  readonly arrayFormat: ArrayFormat;
+  /**
+   * Lower-case request headers forwarded when present (the SDK's own: user agent, API version, idempotency
+   * key). Every other client header is dropped; the proxy sets content type, encoding and credentials itself.
+   */
+  readonly forwardHeaders: ReadonlySet<string>;
+  /**
+   * Headers that make a call act for another account (Stripe-Account). Forwarded only when the key's
+   * `connected_accounts` names the value; otherwise the call is refused with `account_not_allowed`.
+   */
+  readonly accountHeaders: ReadonlySet<string>;
+  /**
+   * Refuses, before pricing, any parameter outside the endpoint's closed schema (`param_not_allowed`) or of
+   * the wrong shape (`param_invalid`), on every endpoint that can move money.
+   */
+  checkParams(request: VendorRequest): void;
   /** The idempotency key the vendor honours for this call, scoped as the vendor scopes it; `null` if none. */
   idempotencyKey(request: VendorRequest): string | null;
   estimateCost(request: VendorRequest, context: PricingContext): CostEstimate;

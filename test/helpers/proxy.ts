@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { request as httpRequest } from 'node:http';
@@ -58,6 +61,8 @@ export async function startTestProxy(
       SPENDGATE_DB: ':memory:',
       SPENDGATE_PORT: 0,
       SPENDGATE_LOG_LEVEL: 'info',
+      // Journals (PostgreSQL ledgers) go to a private directory, never the repository.
+      SPENDGATE_JOURNAL_DIR: await mkdtemp(join(tmpdir(), 'spendgate-journal-')),
       ...options.overrides,
     },
   });
@@ -121,8 +126,11 @@ function rawRequest(
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
+    // An explicit length: node:http would otherwise send a GET or DELETE body unframed.
+    const length = init.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(init.body)) };
+    const headers = { ...length, ...init.headers };
     const req = httpRequest(
-      { host: url.hostname, port: url.port, method: init.method, path: init.path, headers: init.headers },
+      { host: url.hostname, port: url.port, method: init.method, path: init.path, headers },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +27,8 @@ export interface ProxyProcess {
   output(): string;
   /** SIGTERM, then await exit (SIGKILL after `graceMs`). Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
+  /** `kill -9`: no shutdown, no flush, no goodbye. Resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 export interface SpawnProxyOptions {
@@ -58,6 +62,8 @@ export async function spawnProxy(options: SpawnProxyOptions): Promise<ProxyProce
     SPENDGATE_LOG_LEVEL: 'warn',
     STRIPE_SECRET_KEY: STRIPE_SECRET,
     SPENDGATE_STRIPE_BASE_URL: options.stripeBaseUrl,
+    // Shared by the instances of one test run, as on one machine; each ledger gets its own subdirectory.
+    SPENDGATE_JOURNAL_DIR: join(tmpdir(), 'spendgate-test-journals'),
     ...options.env,
   });
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve'], {
@@ -132,6 +138,11 @@ export async function spawnProxy(options: SpawnProxyOptions): Promise<ProxyProce
     pid: child.pid ?? -1,
     output: () => output,
     stop,
+    async kill() {
+      if (hasExited) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 

@@ -108,6 +108,14 @@ describeWithPostgres('multi-instance: proxy processes sharing one PostgreSQL led
     const seen = upstreamProbes('burst-');
     expect(seen).toHaveLength(admitted);
     expect([...seen].sort()).toEqual([...admittedProbes].sort());
+    // Refusals are answered first and recorded right after: wait (bounded) until the last row has landed.
+    const recorded = await pollUntil(
+      50,
+      100,
+      () => keyView(p1, id),
+      (view) => view.denied_calls === total - admitted,
+    );
+    expect(recorded.value).toMatchObject({ denied_calls: total - admitted });
     // Every instance reads the same settled ledger.
     for (const proxy of proxies) {
       expect(await keyView(proxy, id)).toMatchObject({
@@ -258,6 +266,13 @@ describeWithPostgres('multi-instance: proxy processes sharing one PostgreSQL led
 
       expect(upstreamProbes('outage-recover-')).toHaveLength(1);
       expect(upstreamProbes('outage-after-')).toHaveLength(5);
+      // Answers go out once journaled; the ledger catches up right after (bounded wait).
+      await pollUntil(
+        40,
+        50,
+        () => keyView(p3, key.id),
+        (view) => view.reserved_usd === 0,
+      );
       expect(await keyView(p3, key.id)).toMatchObject({
         spent_usd: PRICE_USD * (1 + 1 + 1 + 5),
         reserved_usd: 0,

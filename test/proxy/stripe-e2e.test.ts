@@ -30,7 +30,7 @@ describe('Stripe end to end through the proxy with the official SDK', () => {
   });
 
   it('forwards a call within the cap; the SDK sees the vendor response, and the upstream sees the real secret only', async () => {
-    const { id, token } = await s.t.issue(paymentKey);
+    const { id, token } = await s.t.issue({ ...paymentKey, connected_accounts: ['acct_connected'] });
     const stripe = s.sdk(token);
     const intent = await stripe.paymentIntents.create(
       { amount: 2000, currency: 'usd', customer: 'cus_123', metadata: { order: 'o 1' } },

@@ -18,6 +18,7 @@ describeWithPostgres('the Stripe SDK through a proxy on PostgreSQL', (url) => {
       vendor: 'stripe',
       usd_cap: 30,
       allowed_endpoints: ['POST /v1/payment_intents'],
+      connected_accounts: ['acct_other'],
     });
     const stripe = s.sdk(token, { maxNetworkRetries: 2 });
     s.fake.failNext({ status: 500 });

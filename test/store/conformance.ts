@@ -42,6 +42,7 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
         vendor: 'stripe',
         label: 'run-1',
         metadata: { tenant: 't1' },
+        connectedAccounts: [],
         usdCap: 50 * USD,
         dailyUsdCap: null,
         maxUsdPerCall: null,
@@ -199,14 +200,16 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       const key = await store.issueKey(newKey());
       const claim = { key: 'idem-1', fingerprint: 'f1' };
       const first = await store.reserve({ keyId: key.id, amount: 5 * USD, idempotency: claim });
-      const again = await store.reserve({ keyId: key.id, amount: 5 * USD, idempotency: claim });
       expect(first).toMatchObject({
         ok: true,
         replay: false,
         key: { reserved: 5 * USD, metadata: { tenant: 't1' } },
       });
-      expect(again).toMatchObject({ ok: true, replay: true, key: { reserved: 5 * USD, calls: 1 } });
-      if (first.ok && again.ok) expect(again.reservationId).toBe(first.reservationId);
+      // While the original is in flight, a copy must wait: it cannot know the outcome yet.
+      expect(await store.reserve({ keyId: key.id, amount: 5 * USD, idempotency: claim })).toMatchObject({
+        ok: false,
+        code: 'idempotency_key_in_use',
+      });
       expect(
         await store.reserve({
           keyId: key.id,
@@ -215,26 +218,43 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
         }),
       ).toMatchObject({ ok: false, code: 'idempotency_mismatch' });
       expect(await store.getKey(key.id)).toMatchObject({ reserved: 5 * USD, calls: 1 });
+      // Once settled, a copy is a replay of it and reserves nothing.
+      if (first.ok) await store.settle({ reservationId: first.reservationId, amount: 5 * USD });
+      const again = await store.reserve({ keyId: key.id, amount: 5 * USD, idempotency: claim });
+      expect(again).toMatchObject({ ok: true, replay: true, key: { spent: 5 * USD, reserved: 0, calls: 1 } });
+      if (first.ok && again.ok) expect(again.reservationId).toBe(first.reservationId);
       // The same idempotency key on another vault key is a different operation.
       const other = await store.issueKey(newKey());
-      expect(await store.reserve({ keyId: other.id, amount: 5 * USD, idempotency: claim })).toMatchObject({
-        ok: true,
-        replay: false,
-      });
+      const elsewhere = await store.reserve({ keyId: other.id, amount: 5 * USD, idempotency: claim });
+      expect(elsewhere).toMatchObject({ ok: true, replay: false });
       // A released claim may be tried again, and then reserves again.
-      if (first.ok) await store.release({ reservationId: first.reservationId });
-      const retried = await store.reserve({ keyId: key.id, amount: 5 * USD, idempotency: claim });
+      if (elsewhere.ok) await store.release({ reservationId: elsewhere.reservationId });
+      const retried = await store.reserve({ keyId: other.id, amount: 5 * USD, idempotency: claim });
       expect(retried).toMatchObject({ ok: true, replay: false });
-      expect(await store.getKey(key.id)).toMatchObject({ reserved: 5 * USD });
+      expect(await store.getKey(other.id)).toMatchObject({ reserved: 5 * USD });
+    });
+
+    it('replays an uncertain claim, and a replay never releases what its original settled', async () => {
+      const key = await store.issueKey(newKey());
+      const claim = { key: 'idem-u', fingerprint: 'f' };
+      const first = await store.reserve({ keyId: key.id, amount: 3 * USD, idempotency: claim });
+      if (!first.ok) throw new Error('expected a reservation');
+      await store.markUncertain({ reservationId: first.reservationId });
+      const replay = await store.reserve({ keyId: key.id, amount: 3 * USD, idempotency: claim });
+      expect(replay).toMatchObject({ ok: true, replay: true, reservationId: first.reservationId });
+      await store.settle({ reservationId: first.reservationId, amount: 3 * USD });
+      // Release and uncertain only act on a reservation still in flight: settled money stays spent.
+      await store.release({ reservationId: first.reservationId });
+      await store.markUncertain({ reservationId: first.reservationId });
+      expect(await store.getKey(key.id)).toMatchObject({ spent: 3 * USD, reserved: 0 });
     });
 
     it('accepts any printable idempotency key, as vendors scope them', async () => {
       const key = await store.issueKey(newKey());
       const claim = { key: JSON.stringify(['acct_1', "ünïcødé 'quoted' \\ [x] 🚀"]), fingerprint: 'f' };
-      expect(await store.reserve({ keyId: key.id, amount: USD, idempotency: claim })).toMatchObject({
-        ok: true,
-        replay: false,
-      });
+      const first = await store.reserve({ keyId: key.id, amount: USD, idempotency: claim });
+      expect(first).toMatchObject({ ok: true, replay: false });
+      if (first.ok) await store.settle({ reservationId: first.reservationId, amount: USD });
       expect(await store.reserve({ keyId: key.id, amount: USD, idempotency: claim })).toMatchObject({
         ok: true,
         replay: true,
@@ -280,6 +300,151 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       expect(await store.revokeKeys({ labelPrefix: 'job-' })).toBe(0);
       expect(await store.revokeKeys({ label: 'other' })).toBe(1);
       expect((await store.listKeys({ status: 'active', limit: 10 })).data).toHaveLength(1);
+    });
+
+    const auditRow = (keyId: string | null, requestId: string, decision: 'allowed' | 'denied') => ({
+      ts: time,
+      keyId,
+      label: 'run-1',
+      vendor: 'stripe',
+      method: 'POST',
+      path: '/v1/payment_intents',
+      decision,
+      code: decision === 'denied' ? 'cap_exhausted' : null,
+      upstreamStatus: null,
+      costReserved: null,
+      costSettled: null,
+      settlement: null,
+      idempotencyKey: null,
+      vendorRequestId: null,
+      requestId,
+      latencyMs: 1,
+    });
+
+    it('adds one audit row per request id, however often it is replayed, and counts a denial once', async () => {
+      const key = await store.issueKey(newKey());
+      const first = await store.appendAudit(auditRow(key.id, 'req_replayed', 'denied'));
+      const again = await store.appendAudit(auditRow(key.id, 'req_replayed', 'denied'));
+      expect(again.id).toBe(first.id);
+      const res = await store.reserve({ keyId: key.id, amount: USD });
+      if (!res.ok) throw new Error('expected a reservation');
+      const settleRow = { ...auditRow(key.id, 'req_settle', 'allowed'), settlement: 'settled' as const };
+      await store.settle({ reservationId: res.reservationId, amount: USD, audit: settleRow });
+      await store.settle({ reservationId: res.reservationId, amount: USD, audit: settleRow });
+      const rows = await store.queryAudit({ keyId: key.id, limit: 10 });
+      expect(rows.data.map((r) => r.requestId).sort()).toEqual(['req_replayed', 'req_settle']);
+      expect(await store.getKey(key.id)).toMatchObject({ deniedCalls: 1, spent: USD, reserved: 0 });
+    });
+
+    it('keeps uncertain spend apart, and resolves it as settled or released exactly once', async () => {
+      const key = await store.issueKey(newKey({ usdCap: 10 * USD, dailyUsdCap: 10 * USD }));
+      const a = await store.reserve({ keyId: key.id, amount: 3 * USD });
+      const b = await store.reserve({ keyId: key.id, amount: 2 * USD });
+      if (!a.ok || !b.ok) throw new Error('expected reservations');
+      await store.markUncertain({ reservationId: a.reservationId });
+      await store.markUncertain({ reservationId: b.reservationId });
+      expect(await store.getKey(key.id)).toMatchObject({ spent: 5 * USD, uncertain: 5 * USD, reserved: 0 });
+      const listed = await store.listReservations({ keyId: key.id, status: 'uncertain', limit: 10 });
+      expect(listed.map((r) => r.id).sort()).toEqual([a.reservationId, b.reservationId].sort());
+      const resolved = await store.resolveUncertain({
+        reservationId: a.reservationId,
+        outcome: 'settled',
+        amount: 2.5 * USD,
+        audit: { ...auditRow(key.id, 'req_resolve_a', 'allowed'), settlement: 'settled' },
+      });
+      expect(resolved).toEqual({ ok: true, keyId: key.id, amount: 2.5 * USD });
+      expect(
+        await store.resolveUncertain({ reservationId: b.reservationId, outcome: 'released' }),
+      ).toMatchObject({
+        ok: true,
+        amount: 0,
+      });
+      expect(await store.resolveUncertain({ reservationId: b.reservationId, outcome: 'settled' })).toEqual({
+        ok: false,
+        reason: 'not_uncertain',
+        status: 'released',
+      });
+      expect(await store.resolveUncertain({ reservationId: 'res_missing', outcome: 'settled' })).toEqual({
+        ok: false,
+        reason: 'not_found',
+      });
+      expect(await store.getKey(key.id)).toMatchObject({
+        spent: 2.5 * USD,
+        spentToday: 2.5 * USD,
+        uncertain: 0,
+        reserved: 0,
+      });
+      // A settle of an uncertain reservation (an SDK retry that got the answer) also clears it.
+      const c = await store.reserve({ keyId: key.id, amount: USD });
+      if (!c.ok) throw new Error('expected a reservation');
+      await store.markUncertain({ reservationId: c.reservationId });
+      await store.settle({ reservationId: c.reservationId, amount: USD });
+      expect(await store.getKey(key.id)).toMatchObject({ spent: 3.5 * USD, uncertain: 0 });
+    });
+
+    it("reaps a lapsed lease's reservations as uncertain, once, with the call's own audit row", async () => {
+      const key = await store.issueKey(newKey());
+      await store.heartbeat({ instanceId: 'inst_dead', leaseMs: 1000 });
+      await store.heartbeat({ instanceId: 'inst_live', leaseMs: 60_000 });
+      const dead = await store.reserve({
+        keyId: key.id,
+        amount: 2 * USD,
+        instanceId: 'inst_dead',
+        requestId: 'req_dead',
+      });
+      const live = await store.reserve({
+        keyId: key.id,
+        amount: USD,
+        instanceId: 'inst_live',
+        requestId: 'req_live',
+      });
+      if (!dead.ok || !live.ok) throw new Error('expected reservations');
+      expect(await store.reapExpired()).toBe(0);
+      time += 2000;
+      expect(await store.reapExpired()).toBe(1);
+      expect(await store.reapExpired()).toBe(0);
+      expect(await store.getKey(key.id)).toMatchObject({ reserved: USD, uncertain: 2 * USD, spent: 2 * USD });
+      const reaped = (await store.queryAudit({ keyId: key.id, limit: 10 })).data;
+      expect(reaped).toHaveLength(1);
+      expect(reaped[0]).toMatchObject({
+        requestId: 'req_dead',
+        code: 'reservation_reaped',
+        settlement: 'uncertain',
+      });
+      // The call's real outcome turns up later (the dead instance's journal): it replaces the provisional row.
+      await store.settle({
+        reservationId: dead.reservationId,
+        amount: 2 * USD,
+        audit: { ...auditRow(key.id, 'req_dead', 'allowed'), settlement: 'settled', upstreamStatus: 200 },
+      });
+      const rows = (await store.queryAudit({ keyId: key.id, limit: 10 })).data;
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        requestId: 'req_dead',
+        code: null,
+        settlement: 'settled',
+        upstreamStatus: 200,
+      });
+      expect(await store.getKey(key.id)).toMatchObject({ reserved: USD, uncertain: 0, spent: 2 * USD });
+      // A live lease is renewed and never reaped.
+      await store.heartbeat({ instanceId: 'inst_live', leaseMs: 60_000 });
+      time += 30_000;
+      expect(await store.reapExpired()).toBe(0);
+    });
+
+    it('gives a retried released claim a fresh reservation id, so a late finish of the first cannot touch it', async () => {
+      const key = await store.issueKey(newKey());
+      const claim = { key: 'idem-fresh', fingerprint: 'f' };
+      const first = await store.reserve({ keyId: key.id, amount: 2 * USD, idempotency: claim });
+      if (!first.ok) throw new Error('expected a reservation');
+      await store.release({ reservationId: first.reservationId });
+      const retry = await store.reserve({ keyId: key.id, amount: 2 * USD, idempotency: claim });
+      if (!retry.ok) throw new Error('expected a reservation');
+      expect(retry.reservationId).not.toBe(first.reservationId);
+      // A replayed release of the first attempt (a journal entry applied twice) changes nothing.
+      await store.release({ reservationId: first.reservationId });
+      await store.markUncertain({ reservationId: first.reservationId });
+      expect(await store.getKey(key.id)).toMatchObject({ reserved: 2 * USD });
     });
 
     it('appends and queries the audit log; a denied row counts against the key', async () => {
@@ -412,9 +577,10 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
           }),
         ),
       );
-      expect(results.every((r) => r.ok)).toBe(true);
+      // Exactly one reserves; every other copy sees it in flight and is told to retry, none replays early.
       expect(results.filter((r) => r.ok && !r.replay)).toHaveLength(1);
-      expect(new Set(results.map((r) => (r.ok ? r.reservationId : '')))).toHaveProperty('size', 1);
+      expect(results.filter((r) => r.ok && r.replay)).toHaveLength(0);
+      expect(results.filter((r) => !r.ok && r.code === 'idempotency_key_in_use')).toHaveLength(199);
       expect((await store.getKey(key.id))?.reserved).toBe(5 * USD);
     });
 

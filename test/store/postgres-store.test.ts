@@ -17,6 +17,7 @@ function newKey(overrides: Partial<NewKey> = {}): NewKey {
     vendor: 'stripe',
     label: 'pg-run',
     metadata: {},
+    connectedAccounts: [],
     usdCap: 50 * USD,
     dailyUsdCap: null,
     maxUsdPerCall: null,

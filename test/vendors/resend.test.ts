@@ -14,6 +14,7 @@ function request(overrides: Partial<VendorRequest> = {}): VendorRequest {
     headers: {},
     params: null,
     body: Buffer.alloc(0),
+    contentType: null,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { microsToUsd, parseDecimal, usdToMicros } from '../../src/money.js';
-import { createTwilioVendor } from '../../src/vendors/twilio/index.js';
+import { createTwilioVendor, type TwilioPricing } from '../../src/vendors/twilio/index.js';
 import {
   countSmsSegments,
   GSM7_BASIC,
@@ -23,6 +23,7 @@ function request(overrides: Partial<VendorRequest> = {}): VendorRequest {
     headers: {},
     params: null,
     body: Buffer.alloc(0),
+    contentType: null,
     ...overrides,
   };
 }
@@ -122,16 +123,16 @@ describe('SMS segments: properties', () => {
     );
   });
 
-  it('extension characters count two septets each', () => {
+  it('extension characters count two septets each, and an escape pair is never split across parts', () => {
     fc.assert(
       fc.property(gsmString(), (body) => {
         const extensions = [...body].filter((c) => GSM7_EXTENSION.includes(c)).length;
         const septets = body.length + extensions;
-        expect(countSmsSegments(body)).toEqual({
-          encoding: 'GSM-7',
-          units: septets,
-          segments: gsmRule(septets),
-        });
+        const { encoding, units, segments } = countSmsSegments(body);
+        expect({ encoding, units }).toEqual({ encoding: 'GSM-7', units: septets });
+        // At most one septet of each part goes unused (an escape pair that would straddle the boundary).
+        expect(segments).toBeGreaterThanOrEqual(gsmRule(septets));
+        expect(segments).toBeLessThanOrEqual(septets <= 160 ? 1 : Math.ceil(septets / 152));
       }),
     );
   });
@@ -140,11 +141,11 @@ describe('SMS segments: properties', () => {
     fc.assert(
       fc.property(gsmString(300), nonGsmChar, gsmString(300), (before, odd, after) => {
         const body = before + odd + after;
-        expect(countSmsSegments(body)).toEqual({
-          encoding: 'UCS-2',
-          units: body.length,
-          segments: ucsRule(body.length),
-        });
+        const { encoding, units, segments } = countSmsSegments(body);
+        expect({ encoding, units }).toEqual({ encoding: 'UCS-2', units: body.length });
+        // One character wider than a code unit can push one part boundary back: one more segment at most.
+        expect(segments - ucsRule(body.length)).toBeGreaterThanOrEqual(0);
+        expect(segments - ucsRule(body.length)).toBeLessThanOrEqual(1);
       }),
     );
   });
@@ -165,12 +166,13 @@ describe('SMS segments: properties', () => {
     );
   });
 
-  it('is at least 1 and never more than one segment per UCS-2 unit bound', () => {
+  it('is never below units ÷ part size, and wastes less than half of each part', () => {
     fc.assert(
       fc.property(anyString, (body) => {
-        const segments = smsSegments(body);
-        expect(segments).toBeGreaterThanOrEqual(1);
-        expect(segments).toBeLessThanOrEqual(Math.max(1, Math.ceil(body.length / 67)));
+        const { encoding, units, segments } = countSmsSegments(body);
+        const rule = encoding === 'GSM-7' ? gsmRule : ucsRule;
+        expect(segments).toBeGreaterThanOrEqual(rule(units));
+        expect(segments).toBeLessThanOrEqual(Math.max(1, rule(2 * units)));
       }),
     );
   });
@@ -232,7 +234,7 @@ describe('money parsing used for settlement', () => {
 // --- pricing ----------------------------------------------------------------------------------------------
 
 describe('Twilio vendor: pricing', () => {
-  it('prices an SMS at segments × $0.0083 by default', () => {
+  it('prices a US SMS at segments × $0.0083, the built-in US rate', () => {
     expect(sms({ To: '+15558675310', From: '+15017122661', Body: 'hi' })).toEqual(priced(8_300));
     expect(sms({ To: '+15558675310', From: '+1501', Body: 'a'.repeat(161) })).toEqual(priced(16_600));
     expect(sms({ To: '+15558675310', From: '+1501', Body: '😀'.repeat(36) })).toEqual(priced(16_600));
@@ -258,24 +260,29 @@ describe('Twilio vendor: pricing', () => {
     expect(sms({ To: '+442071838750', Body: 'x' }, vendor)).toEqual(priced(40_000));
     expect(sms({ To: '+15558675310', Body: 'x' }, vendor)).toEqual(priced(7_000));
     expect(sms({ To: '+18765550000', Body: 'x'.repeat(161) }, vendor)).toEqual(priced(180_000));
-    expect(sms({ To: '+33612345678', Body: 'x' }, vendor)).toEqual(priced(8_300));
+    // France is not configured: the built-in table prices it.
+    expect(sms({ To: '+33612345678', Body: 'x' }, vendor)).toEqual(priced(110_000));
   });
 
-  it('takes a different default price per segment', () => {
-    expect(
-      sms({ To: '+33612345678', Body: 'x' }, createTwilioVendor({ defaultSmsPerSegment: 79_000 })),
-    ).toEqual(priced(79_000));
-  });
-
-  it('refuses destinations no entry prices when the default is null', () => {
-    const vendor = createTwilioVendor({ defaultSmsPerSegment: null, smsPerSegmentByPrefix: { '+1': 8_300 } });
+  it('charges the default price per segment only to destinations nothing else prices', () => {
+    const vendor = createTwilioVendor({ defaultSmsPerSegment: 79_000 });
+    expect(sms({ To: '+81312345678', Body: 'x' }, vendor)).toEqual(priced(79_000));
+    expect(sms({ To: '+33612345678', Body: 'x' }, vendor)).toEqual(priced(110_000));
     expect(sms({ To: '+15558675310', Body: 'x' }, vendor)).toEqual(priced(8_300));
-    expect(sms({ To: '+33612345678', Body: 'x' }, vendor)).toMatchObject({ kind: 'refused' });
+  });
+
+  it('refuses destinations no entry prices, by default', () => {
+    for (const vendor of [createTwilioVendor(), createTwilioVendor({ defaultSmsPerSegment: null })]) {
+      expect(sms({ To: '+15558675310', Body: 'x' }, vendor)).toEqual(priced(8_300));
+      expect(sms({ To: '+81312345678', Body: 'x' }, vendor)).toMatchObject({ kind: 'refused' });
+    }
   });
 
   it('prices MMS per message when MediaUrl is present, whatever the body length', () => {
     expect(sms({ To: '+15558675310', MediaUrl: 'https://x/a.png' })).toEqual(priced(22_000));
     expect(sms({ To: '+15558675310', MediaUrl: ['a', 'b'], Body: 'a'.repeat(1000) })).toEqual(priced(22_000));
+    // The built-in table has MMS prices for the US and Canada only.
+    expect(sms({ To: '+447911123456', MediaUrl: 'a' })).toMatchObject({ kind: 'refused' });
     const vendor = createTwilioVendor({
       mmsPerMessageByPrefix: { '+1': 20_000 },
       defaultMmsPerMessage: null,
@@ -283,7 +290,10 @@ describe('Twilio vendor: pricing', () => {
     expect(sms({ To: '+15558675310', MediaUrl: 'a' }, vendor)).toEqual(priced(20_000));
     expect(sms({ To: '+447911123456', MediaUrl: 'a' }, vendor)).toMatchObject({ kind: 'refused' });
     // SMS pricing is unaffected by the MMS table.
-    expect(sms({ To: '+447911123456', Body: 'x' }, vendor)).toEqual(priced(8_300));
+    expect(sms({ To: '+447911123456', Body: 'x' }, vendor)).toEqual(priced(70_000));
+    expect(
+      sms({ To: '+447911123456', MediaUrl: 'a' }, createTwilioVendor({ defaultMmsPerMessage: 90_000 })),
+    ).toEqual(priced(90_000));
   });
 
   it('refuses a missing or malformed To', () => {
@@ -303,6 +313,7 @@ describe('Twilio vendor: pricing', () => {
   it('refuses a repeated Body and content templates it cannot count', () => {
     expect(sms({ To: '+15558675310', Body: ['a', 'b'] })).toMatchObject({ kind: 'refused' });
     expect(sms({ To: '+15558675310', ContentSid: 'HX123' })).toMatchObject({ kind: 'refused' });
+    expect(sms({ To: '+15558675310', ContentSid: 'HX123', Body: 'hi' })).toMatchObject({ kind: 'refused' });
   });
 
   it('prices a message without a body as one segment (Twilio rejects it; the reservation is released)', () => {
@@ -327,6 +338,11 @@ describe('Twilio vendor: pricing', () => {
     expect(() => createTwilioVendor({ defaultSmsPerSegment: 0.5 })).toThrow(TypeError);
     expect(() => createTwilioVendor({ smsPerSegmentByPrefix: { UK: 1 } })).toThrow(TypeError);
     expect(() => createTwilioVendor({ mmsPerMessageByPrefix: { '+1': Number.NaN } })).toThrow(TypeError);
+    expect(() => createTwilioVendor({ defaultMmsPerMessage: -5 })).toThrow(/defaultMmsPerMessage/);
+    expect(() => createTwilioVendor({ smsPerSegmentByPrefix: { '+0': 1 } })).toThrow(/not an E.164 prefix/);
+    expect(() => createTwilioVendor({ smsPerSegmentByPrefix: { '+44': 1, '44': 2 } })).toThrow(/given twice/);
+    const typo = { defaultSmsPrice: 8_300 } as unknown as TwilioPricing;
+    expect(() => createTwilioVendor(typo)).toThrow(/no option "defaultSmsPrice"/);
   });
 });
 

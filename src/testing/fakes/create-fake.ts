@@ -9,6 +9,17 @@ import type { FakeRequest, FakeResponse, FakeVendor } from './types.js';
  */
 export type Executed = (response: FakeResponse) => FakeResponse;
 
+/**
+ * What {@link FakeSpec.admit} decides as a request arrives. `refused`: answer `response` without processing
+ * (like a validation failure, so a pending `failNext` still replaces it). `admitted`: process it, and call
+ * `release` once the response is ready to go (after any `delayNext` hold), whatever the outcome.
+ */
+export type Admission =
+  | { readonly kind: 'refused'; readonly response: FakeResponse }
+  | { readonly kind: 'admitted'; readonly release?: () => void };
+
+const ADMITTED: Admission = { kind: 'admitted' };
+
 /** The vendor-specific part of a fake; {@link createFake} adds the request log, test hooks and common headers. */
 export interface FakeSpec {
   readonly name: FakeVendor['name'];
@@ -19,6 +30,12 @@ export interface FakeSpec {
   /** Headers on every response, injected failures included (request ids, …). */
   headers(req: FakeRequest): Record<string, string>;
   process(req: FakeRequest, executed: Executed): Promise<FakeResponse> | FakeResponse;
+  /**
+   * Optional: called first thing for every request (once the test hooks for it are drawn), to refuse it before
+   * anything runs or to hold something for its whole handling. Stripe uses it to keep an idempotency key busy
+   * until the response is ready to go, `delayNext` hold included.
+   */
+  admit?(req: FakeRequest): Admission;
   /** Forgets stored objects and idempotency records. */
   resetState(): void;
 }
@@ -32,6 +49,25 @@ export function createFake(spec: FakeSpec): FakeVendor {
   const injected = (failure: FailureHook): FakeResponse =>
     jsonResponse(failure.status, failure.body === undefined ? spec.errorBody(failure.status) : failure.body);
 
+  const respond = async (
+    req: FakeRequest,
+    failure: FailureHook | null,
+    admission: Admission,
+  ): Promise<FakeResponse> => {
+    if (failure !== null && failure.afterExecute !== true) return injected(failure);
+    // Refused before doing anything: still honour "the next call fails".
+    if (admission.kind === 'refused') return failure === null ? admission.response : injected(failure);
+    let applied = false;
+    const executed: Executed = (res) => {
+      if (failure === null) return res;
+      applied = true;
+      return injected(failure);
+    };
+    const response = await spec.process(req, executed);
+    // The call failed before doing anything (bad credentials, validation): still honour "the next call fails".
+    return failure !== null && !applied ? injected(failure) : response;
+  };
+
   return {
     name: spec.name,
     requests,
@@ -39,29 +75,21 @@ export function createFake(spec: FakeSpec): FakeVendor {
       requests.push(req);
       const failure = failures.take(req);
       const delay = delays.take(req);
-      let response: FakeResponse;
-      if (failure !== null && failure.afterExecute !== true) {
-        response = injected(failure);
-      } else {
-        let applied = false;
-        const executed: Executed = (res) => {
-          if (failure === null) return res;
-          applied = true;
-          return injected(failure);
+      const admission = spec.admit?.(req) ?? ADMITTED;
+      try {
+        const response = await respond(req, failure, admission);
+        if (delay !== null) await sleep(delay);
+        return {
+          ...response,
+          headers: {
+            ...spec.headers(req),
+            ...response.headers,
+            ...(spec.sandbox ? { 'spendgate-sandbox': 'true' } : {}),
+          },
         };
-        response = await spec.process(req, executed);
-        // The call failed before doing anything (bad credentials, validation): still honour "the next call fails".
-        if (failure !== null && !applied) response = injected(failure);
+      } finally {
+        if (admission.kind === 'admitted') admission.release?.();
       }
-      if (delay !== null) await sleep(delay);
-      return {
-        ...response,
-        headers: {
-          ...spec.headers(req),
-          ...response.headers,
-          ...(spec.sandbox ? { 'spendgate-sandbox': 'true' } : {}),
-        },
-      };
     },
     failNext(opts) {
       failures.add(opts, opts.times ?? 1);

@@ -46,11 +46,15 @@ export const updateCustomer: StripeHandler = (call) => {
   const id = pathId(call);
   const customer = call.store.customers.get(id) ?? noSuch('customer', id);
   const { params } = call;
-  customer.description = optionalString(params, 'description') ?? customer.description;
-  customer.email = optionalString(params, 'email') ?? customer.email;
-  customer.name = optionalString(params, 'name') ?? customer.name;
-  customer.phone = optionalString(params, 'phone') ?? customer.phone;
-  customer.metadata = mergeMetadata(params, customer.metadata);
+  // Every parameter is read before anything changes: a 400 leaves the customer as it was.
+  const update = {
+    description: optionalString(params, 'description') ?? customer.description,
+    email: optionalString(params, 'email') ?? customer.email,
+    name: optionalString(params, 'name') ?? customer.name,
+    phone: optionalString(params, 'phone') ?? customer.phone,
+    metadata: mergeMetadata(params, customer.metadata),
+  };
+  Object.assign(customer, update);
   return ok(customer);
 };
 

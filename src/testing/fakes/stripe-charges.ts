@@ -182,8 +182,7 @@ export const createRefund: StripeHandler = ({ params, store }) => {
       doc_url: docUrl('amount_too_large'),
     });
   }
-  charge.amount_refunded += amount;
-  charge.refunded = charge.amount_refunded === charge.amount_captured;
+  // Built (and so validated) before the charge changes: a bad `reason` or `metadata` refunds nothing.
   const refund: Refund = {
     id: newId('re'),
     object: 'refund',
@@ -199,6 +198,8 @@ export const createRefund: StripeHandler = ({ params, store }) => {
       enumParam(params, 'reason', ['duplicate', 'fraudulent', 'requested_by_customer'] as const) ?? null,
     status: 'succeeded',
   };
+  charge.amount_refunded += amount;
+  charge.refunded = charge.amount_refunded === charge.amount_captured;
   store.refunds.set(refund.id, refund);
   return ok(refund);
 };

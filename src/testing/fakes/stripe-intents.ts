@@ -84,6 +84,13 @@ export const listIntents: StripeHandler = ({ params, store }) => {
   return ok(listEnvelope('/v1/payment_intents', intents, params));
 };
 
+/** Statuses in which the amount, currency and payment method may still change. */
+const AMOUNT_UPDATABLE: readonly IntentStatus[] = [
+  'requires_payment_method',
+  'requires_confirmation',
+  'requires_action',
+];
+
 export const updateIntent: StripeHandler = (call) => {
   const intent = findIntent(call);
   const { params } = call;
@@ -93,13 +100,35 @@ export const updateIntent: StripeHandler = (call) => {
       `You cannot update this PaymentIntent because it has a status of ${intent.status}.`,
     );
   }
-  intent.amount = amountParam(params, 'amount', false) ?? intent.amount;
-  if (params.currency !== undefined) intent.currency = currencyParam(params);
-  intent.customer = optionalString(params, 'customer') ?? intent.customer;
-  intent.description = optionalString(params, 'description') ?? intent.description;
-  intent.metadata = mergeMetadata(params, intent.metadata);
-  intent.capture_method = enumParam(params, 'capture_method', CAPTURE_METHODS) ?? intent.capture_method;
+  // Every parameter is read before anything changes: a 400 leaves the intent as it was.
+  const amount = amountParam(params, 'amount', false);
+  const currency = params.currency === undefined ? undefined : currencyParam(params);
+  const customer = optionalString(params, 'customer');
+  const description = optionalString(params, 'description');
+  const metadata = mergeMetadata(params, intent.metadata);
+  const captureMethod = enumParam(params, 'capture_method', CAPTURE_METHODS);
   const paymentMethod = optionalString(params, 'payment_method');
+  // Once authorised (requires_capture), what was held is what a capture can take: Stripe refuses to change it.
+  const held =
+    amount !== undefined
+      ? 'amount'
+      : currency !== undefined
+        ? 'currency'
+        : paymentMethod !== undefined
+          ? 'payment_method'
+          : null;
+  if (held !== null && !AMOUNT_UPDATABLE.includes(intent.status)) {
+    unexpectedState(
+      intent,
+      `This PaymentIntent's ${held} could not be updated because it has a status of ${intent.status}. You may only update the ${held} of a PaymentIntent with one of the following statuses: ${AMOUNT_UPDATABLE.join(', ')}.`,
+    );
+  }
+  intent.amount = amount ?? intent.amount;
+  intent.currency = currency ?? intent.currency;
+  intent.customer = customer ?? intent.customer;
+  intent.description = description ?? intent.description;
+  intent.metadata = metadata;
+  intent.capture_method = captureMethod ?? intent.capture_method;
   if (paymentMethod !== undefined) {
     intent.payment_method = paymentMethod;
     intent.status = 'requires_confirmation';
@@ -146,6 +175,7 @@ export const captureIntent: StripeHandler = (call) => {
   if (charge) {
     charge.captured = true;
     charge.amount_captured = amount;
+    charge.balance_transaction = newId('txn');
   }
   return ok(intent);
 };
@@ -158,9 +188,10 @@ export const cancelIntent: StripeHandler = (call) => {
       `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${CANCELABLE.join(', ')}.`,
     );
   }
+  const reason = enumParam(call.params, 'cancellation_reason', CANCEL_REASONS) ?? null;
   intent.status = 'canceled';
   intent.canceled_at = nowSeconds();
-  intent.cancellation_reason = enumParam(call.params, 'cancellation_reason', CANCEL_REASONS) ?? null;
+  intent.cancellation_reason = reason;
   intent.amount_capturable = 0;
   return ok(intent);
 };

@@ -1,8 +1,22 @@
-import type { FormObject } from '../../wire/form.js';
+import { decodeForm, type FormObject } from '../../wire/form.js';
 import { docUrl, fail, missingParam } from './stripe-errors.js';
+import type { FakeRequest } from './types.js';
 
 /** Reading Stripe's form parameters the way Stripe validates them. Every failure throws a Stripe 400. */
 export type Params = FormObject;
+
+/**
+ * A request's parameters as Stripe sees them: one bucket, as in the Rack parser the API inherited. A GET has
+ * only its query string; any other method has its query string merged with its form body, so
+ * `POST /v1/payment_intents/pi_1?amount=500000` with body `description=x` does update the amount. On a
+ * conflict the body wins, key by top-level key (Rack's `GET.merge(POST)`): body `metadata[b]=2` replaces a query
+ * `metadata[a]=1` as a whole rather than merging into it.
+ */
+export function requestParams(req: FakeRequest): Params {
+  const query = decodeForm(req.query);
+  if (req.method === 'GET') return query;
+  return { ...query, ...decodeForm(req.body.toString('utf8')) };
+}
 
 /** Stripe's ceiling on `amount`: 8 digits. */
 const MAX_AMOUNT = 99_999_999;

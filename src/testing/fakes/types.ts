@@ -46,7 +46,11 @@ export interface FakeVendor {
   readonly requests: FakeRequest[];
   /** Test hook: make the next `times` matching calls fail with `status`. */
   failNext(opts: FailNextOptions): void;
-  /** Test hook: hold the next `times` responses (default 1) for `ms` after the operation ran, e.g. to provoke timeouts. */
+  /**
+   * Test hook: hold the next `times` responses (default 1) for `ms` after the operation ran, e.g. to provoke
+   * timeouts. The request stays in flight meanwhile: the Stripe fake answers another request with its
+   * idempotency key 409 `idempotency_key_in_use` until the held response is sent.
+   */
   delayNext(ms: number, times?: number): void;
   /** Forgets every request, stored object, idempotency record, rate-limit window and pending hook. */
   reset(): void;

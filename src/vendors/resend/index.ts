@@ -1,5 +1,6 @@
 import { parseJsonOnlyBody } from '../shared/body.js';
 import type { Vendor } from '../types.js';
+import { checkResendParams } from './params.js';
 import { estimateResendCost, resolveResendPrice, type ResendPricing } from './pricing.js';
 
 export type { ResendPricing } from './pricing.js';
@@ -17,6 +18,12 @@ export function createResendVendor(options: ResendPricing = {}): Vendor {
     defaultBaseUrl: 'https://api.resend.com',
     secretNames: ['apiKey'],
     parseBody: (input) => parseJsonOnlyBody(input),
+    arrayFormat: 'repeat',
+    // `x-batch-validation` (strict or permissive) decides whether a batch with a bad email sends the rest;
+    // pricing counts every email of the batch either way.
+    forwardHeaders: new Set(['accept', 'user-agent', 'idempotency-key', 'x-batch-validation']),
+    accountHeaders: new Set(),
+    checkParams: checkResendParams,
     idempotencyKey(request) {
       if (request.method !== 'POST') return null;
       const key = request.headers['idempotency-key'];

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseFormOrJsonBody } from '../shared/body.js';
 import type { Vendor, VendorRequest } from '../types.js';
-import { estimateStripeCost, stripeResponseCost } from './pricing.js';
+import { checkStripeParams, estimateStripeCost, stripeResponseCost } from './pricing.js';
 
 /** Calls that create a payment, whose response states the amount that moved. */
 const CREATES = new Set(['/v1/payment_intents', '/v1/charges']);
@@ -21,7 +21,12 @@ export function createStripeVendor(): Vendor {
     name: 'stripe',
     defaultBaseUrl: 'https://api.stripe.com',
     secretNames: ['secretKey'],
-    parseBody: (input) => parseFormOrJsonBody(input, { arrayFormat: 'indices' }),
+    parseBody: (input) => parseFormOrJsonBody(input, 'indices'),
+    arrayFormat: 'indices',
+    // What stripe-node sends that Stripe reads. Telemetry headers are left out: they only echo request ids.
+    forwardHeaders: new Set(['accept', 'user-agent', 'stripe-version', 'idempotency-key']),
+    accountHeaders: new Set(['stripe-account', 'stripe-context']),
+    checkParams: checkStripeParams,
     idempotencyKey(request: VendorRequest) {
       if (request.method !== 'POST') return null;
       const key = header(request.headers, 'idempotency-key');

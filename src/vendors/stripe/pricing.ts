@@ -1,5 +1,8 @@
 import { minorUnitsToMicros } from '../../currency.js';
 import { SpendgateError } from '../../errors/index.js';
+import * as schemas from './params.js';
+import type { z } from 'zod';
+import { checkParams } from '../shared/param-schema.js';
 import type { CostEstimate, PricingContext, VendorRequest } from '../types.js';
 
 type Params = Readonly<Record<string, unknown>>;
@@ -16,7 +19,7 @@ const coveredIntent: Rule = (request) => {
   return {
     kind: 'covered',
     objectId: id,
-    message: `PaymentIntent ${id} was not created with this key, so confirming or capturing it cannot be priced`,
+    message: `PaymentIntent ${id} was not created with this key, so this key cannot update, confirm or capture it`,
   };
 };
 
@@ -35,6 +38,10 @@ const coveredCharge: Rule = (request) => {
  * never credited back to the budget, so a charge-refund loop still runs into the cap.
  */
 const refund: Rule = (_request, params) => {
+  if (params.payment_intent !== undefined && params.charge !== undefined) {
+    // Stripe would refund one of them; which one decides whose money it is, so name exactly one.
+    return { kind: 'refused', message: 'A refund must name exactly one of `payment_intent` or `charge`' };
+  }
   const target = typeof params.payment_intent === 'string' ? params.payment_intent : params.charge;
   if (typeof target !== 'string' || target === '') {
     return {
@@ -49,31 +56,41 @@ const refund: Rule = (_request, params) => {
   };
 };
 
-/** Updating an intent is free unless it changes the amount, which would move money later on confirm. */
-const intentUpdate: Rule = (_request, params) =>
-  params.amount === undefined && params.currency === undefined
-    ? FREE
-    : { kind: 'refused', message: 'Changing the amount of an existing PaymentIntent is not priced' };
+/**
+ * Which POSTs move money, how much, and which parameters each may carry. Anything not listed is refused with
+ * `cost_unknown`: an unpriced money mover must never go through for free. Patterns are matched on whole path
+ * segments (`*` = one id). An intent update cannot change the amount (its schema refuses `amount`), and is
+ * covered like a confirm: a key may only touch intents it created, never another run's.
+ */
+const POST_RULES: ReadonlyArray<readonly [string, z.ZodType, Rule]> = [
+  ['/v1/payment_intents', schemas.intentCreate, ownAmount],
+  ['/v1/payment_intents/*', schemas.intentUpdate, coveredIntent],
+  ['/v1/payment_intents/*/confirm', schemas.intentConfirm, coveredIntent],
+  ['/v1/payment_intents/*/capture', schemas.intentCapture, coveredIntent],
+  ['/v1/payment_intents/*/cancel', schemas.intentCancel, () => FREE],
+  ['/v1/charges', schemas.chargeCreate, ownAmount],
+  ['/v1/charges/*/capture', schemas.chargeCapture, coveredCharge],
+  ['/v1/refunds', schemas.refundCreate, refund],
+  // Money leaving the platform balance: priced at its own amount and currency, like a charge.
+  ['/v1/payouts', schemas.payoutCreate, ownAmount],
+  ['/v1/transfers', schemas.transferCreate, ownAmount],
+  ['/v1/customers', schemas.customerCreate, () => FREE],
+  ['/v1/customers/*', schemas.customerUpdate, () => FREE],
+];
+
+function postRule(path: string) {
+  return POST_RULES.find(([pattern]) => matchesSegments(pattern, path));
+}
 
 /**
- * Which POSTs move money and how much. Anything not listed is refused with `cost_unknown`: an unpriced
- * money mover must never go through for free. Patterns are matched on whole path segments (`*` = one id).
+ * Refuses a parameter outside the endpoint's closed schema (`param_not_allowed`) or of the wrong shape
+ * (`param_invalid`). Only POSTs carry parameters through the proxy; unlisted POSTs are refused by pricing.
  */
-const POST_RULES: ReadonlyArray<readonly [string, Rule]> = [
-  ['/v1/payment_intents', ownAmount],
-  ['/v1/payment_intents/*', intentUpdate],
-  ['/v1/payment_intents/*/confirm', coveredIntent],
-  ['/v1/payment_intents/*/capture', coveredIntent],
-  ['/v1/payment_intents/*/cancel', () => FREE],
-  ['/v1/charges', ownAmount],
-  ['/v1/charges/*/capture', coveredCharge],
-  ['/v1/refunds', refund],
-  // Money leaving the platform balance: priced at its own amount and currency, like a charge.
-  ['/v1/payouts', ownAmount],
-  ['/v1/transfers', ownAmount],
-  ['/v1/customers', () => FREE],
-  ['/v1/customers/*', () => FREE],
-];
+export function checkStripeParams(request: VendorRequest): void {
+  if (request.method !== 'POST') return;
+  const rule = postRule(request.path);
+  if (rule) checkParams(rule[1], request.params, { endpoint: `POST ${rule[0]}`, style: 'form' });
+}
 
 export function estimateStripeCost(request: VendorRequest, context: PricingContext): CostEstimate {
   if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'DELETE') return FREE;
@@ -81,7 +98,7 @@ export function estimateStripeCost(request: VendorRequest, context: PricingConte
     return { kind: 'refused', message: `${request.method} ${request.path} is not priced` };
   }
   const params = (request.params ?? {}) as Params;
-  const rule = POST_RULES.find(([pattern]) => matchesSegments(pattern, request.path))?.[1];
+  const rule = postRule(request.path)?.[2];
   if (!rule) {
     return { kind: 'refused', message: `POST ${request.path} may move money and has no price in spendgate` };
   }

@@ -1,6 +1,7 @@
 import { parseFormOrJsonBody } from '../shared/body.js';
 import { basicHeader } from '../shared/credentials.js';
 import type { Vendor } from '../types.js';
+import { checkTwilioParams } from './params.js';
 import {
   estimateTwilioCost,
   resolveTwilioPricing,
@@ -26,7 +27,11 @@ export function createTwilioVendor(options: TwilioPricing = {}): Vendor {
     name: 'twilio',
     defaultBaseUrl: 'https://api.twilio.com',
     secretNames: ['accountSid', 'authToken'],
-    parseBody: (input) => parseFormOrJsonBody(input, { arrayFormat: 'repeat' }),
+    parseBody: (input) => parseFormOrJsonBody(input, 'repeat'),
+    arrayFormat: 'repeat',
+    forwardHeaders: new Set(['accept', 'accept-charset', 'user-agent']),
+    accountHeaders: new Set(),
+    checkParams: checkTwilioParams,
     // The Messages API documents no idempotency key: a retried create sends (and bills) a second message.
     idempotencyKey: () => null,
     estimateCost: (request) => estimateTwilioCost(request, prices),

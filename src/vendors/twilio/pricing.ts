@@ -1,41 +1,53 @@
 import { parseDecimal, type Micros } from '../../money.js';
 import type { CostEstimate, VendorRequest } from '../types.js';
+import { BUILT_IN_MMS_PER_MESSAGE, BUILT_IN_SMS_PER_SEGMENT, type PriceTable } from './price-table.js';
 import { countSmsSegments } from './segments.js';
 
 /**
- * What Twilio messages cost, in USD micro-dollars. Prices differ a lot by destination (a UK SMS costs several
- * times a US one), so configure `smsPerSegmentByPrefix` for the countries an agent may text, or set
- * `defaultSmsPerSegment: null` to refuse every destination the table does not list.
+ * What Twilio messages cost, in USD micro-dollars. A built-in table (`price-table.ts`) holds reservation ceilings
+ * for the US and Canada, the UK and the EU states; these options extend and override it. A destination nothing
+ * prices is refused (`cost_unknown`): charging one flat price to every other country is an explicit opt-in,
+ * because message prices differ tenfold between countries.
  */
 export interface TwilioPricing {
   /**
-   * Per-segment SMS price for destinations no prefix entry matches; `null` refuses them (fail closed).
-   * Default 8300 ($0.0083): Twilio's published US long-code rate, https://www.twilio.com/en-us/sms/pricing/us
+   * Per-segment SMS price for destinations no prefix entry (configured or built-in) prices. Default `null`:
+   * refuse them. Setting it opts in to charging this price to every such country.
    */
   readonly defaultSmsPerSegment?: Micros | null;
-  /** Per-segment SMS prices keyed by E.164 prefix, with or without `+` (`{ '+44': 52000 }`). Longest prefix wins. */
+  /**
+   * Per-segment SMS prices keyed by E.164 prefix, with or without `+` (`{ '+44': 52_400, '+1876': 120_000 }`).
+   * They extend the built-in table: the longest prefix matching `To` wins across both, and for the same prefix
+   * the configured price beats the built-in one.
+   */
   readonly smsPerSegmentByPrefix?: Readonly<Record<string, Micros>>;
   /**
-   * Per-message MMS price (any `MediaUrl`) for destinations no prefix entry matches; `null` refuses them.
-   * Default 22000 ($0.022, US outbound MMS, same source).
+   * Per-message MMS price (a `MediaUrl`, or `SendAsMms`) for destinations no prefix entry prices. Default `null`:
+   * refuse them.
    */
   readonly defaultMmsPerMessage?: Micros | null;
-  /** Per-message MMS prices keyed by E.164 prefix. Longest prefix wins. */
+  /** Per-message MMS prices keyed by E.164 prefix, merged with the built-in table like the SMS ones. */
   readonly mmsPerMessageByPrefix?: Readonly<Record<string, Micros>>;
 }
 
-export const DEFAULT_SMS_PER_SEGMENT_MICROS: Micros = 8300;
-export const DEFAULT_MMS_PER_MESSAGE_MICROS: Micros = 22000;
+const OPTION_NAMES = new Set<string>([
+  'defaultSmsPerSegment',
+  'smsPerSegmentByPrefix',
+  'defaultMmsPerMessage',
+  'mmsPerMessageByPrefix',
+]);
 
 /** A message create: `/2010-04-01/Accounts/{sid}/Messages.json`. */
 const MESSAGES = /^\/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/;
 /** Update (redact or cancel a scheduled message) or fetch/delete: `/…/Messages/{MessageSid}.json`. */
 const MESSAGE = /^\/2010-04-01\/Accounts\/[^/]+\/Messages\/[^/]+\.json$/;
 const E164 = /^\+[1-9]\d{1,14}$/;
+const PREFIX = /^\+?([1-9]\d{0,14})$/;
 
 const FREE: CostEstimate = { kind: 'priced', amount: 0 };
 
-type Table = ReadonlyArray<readonly [string, Micros]>;
+/** `[digits, price]`, longest prefix first; a `null` price means "not priced here", as if unlisted. */
+type Table = ReadonlyArray<readonly [string, Micros | null]>;
 
 export interface TwilioPriceList {
   readonly smsDefault: Micros | null;
@@ -44,23 +56,24 @@ export interface TwilioPriceList {
   readonly mms: Table;
 }
 
-/** Validates the options and sorts each prefix table longest first. Throws on a negative or fractional price. */
+/**
+ * Validates the options and merges each configured prefix table over the built-in one. Throws a `TypeError`
+ * naming the field for an unknown option, a malformed prefix, a prefix given twice, or a price that is not a
+ * non-negative integer number of micro-dollars.
+ */
 export function resolveTwilioPricing(options: TwilioPricing = {}): TwilioPriceList {
-  const smsDefault =
-    options.defaultSmsPerSegment === undefined
-      ? DEFAULT_SMS_PER_SEGMENT_MICROS
-      : options.defaultSmsPerSegment;
-  const mmsDefault =
-    options.defaultMmsPerMessage === undefined
-      ? DEFAULT_MMS_PER_MESSAGE_MICROS
-      : options.defaultMmsPerMessage;
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) throw new TypeError(`TwilioPricing has no option "${name}"`);
+  }
+  const smsDefault = options.defaultSmsPerSegment ?? null;
+  const mmsDefault = options.defaultMmsPerMessage ?? null;
   if (smsDefault !== null) checkPrice(smsDefault, 'defaultSmsPerSegment');
   if (mmsDefault !== null) checkPrice(mmsDefault, 'defaultMmsPerMessage');
   return {
     smsDefault,
     mmsDefault,
-    sms: prefixTable(options.smsPerSegmentByPrefix ?? {}, 'smsPerSegmentByPrefix'),
-    mms: prefixTable(options.mmsPerMessageByPrefix ?? {}, 'mmsPerMessageByPrefix'),
+    sms: mergeTables(BUILT_IN_SMS_PER_SEGMENT, options.smsPerSegmentByPrefix, 'smsPerSegmentByPrefix'),
+    mms: mergeTables(BUILT_IN_MMS_PER_MESSAGE, options.mmsPerMessageByPrefix, 'mmsPerMessageByPrefix'),
   };
 }
 
@@ -71,37 +84,35 @@ export function isMessageCreate(request: VendorRequest): boolean {
 
 /**
  * Prices a Twilio call. Reads and deletes are free; a message create costs segments × the destination's
- * per-segment price (SMS) or one MMS price when it carries media. Any other POST may spend (calls, verifications,
- * lookups) and is refused, so nothing unpriced goes through for free.
+ * per-segment price (SMS) or one MMS price when it carries media or `SendAsMms`. Any other POST may spend
+ * (calls, verifications, lookups) and is refused, so nothing unpriced goes through for free; so is a create
+ * from a content template (`ContentSid`), whose text the proxy cannot count.
  */
 export function estimateTwilioCost(request: VendorRequest, prices: TwilioPriceList): CostEstimate {
   const { method, path } = request;
   if (method === 'GET' || method === 'HEAD' || method === 'DELETE') return FREE;
   // Updating an existing message only redacts its body or cancels a scheduled send; it cannot send one.
   if (method === 'POST' && MESSAGE.test(path)) return FREE;
-  if (!isMessageCreate(request)) return { kind: 'refused', message: `${method} ${path} is not priced` };
+  if (!isMessageCreate(request)) return refused(`${method} ${path} is not priced`);
 
   const params = (request.params ?? {}) as Readonly<Record<string, unknown>>;
   const to = params.To;
   if (typeof to !== 'string' || !E164.test(to)) {
-    return {
-      kind: 'refused',
-      message: 'This message needs a `To` number in E.164 form (+15551234567) to be priced',
-    };
+    return refused('This message needs a `To` number in E.164 form (+15551234567) to be priced');
   }
-  if (params.MediaUrl !== undefined) {
-    const price = lookup(prices.mms, prices.mmsDefault, to);
-    return price === null ? unpricedDestination('MMS', to) : { kind: 'priced', amount: price };
+  if (params.ContentSid !== undefined) {
+    return refused(
+      'Messages from a content template (`ContentSid`) are not priced: the proxy cannot see their text, ' +
+        'length or channel. Send the text in `Body` instead',
+    );
   }
-  const body = params.Body ?? '';
-  if (typeof body !== 'string')
-    return { kind: 'refused', message: '`Body` must be a single string to be priced' };
-  if (params.Body === undefined && params.ContentSid !== undefined) {
-    return { kind: 'refused', message: 'Content-template messages (ContentSid) are not priced' };
-  }
-  const price = lookup(prices.sms, prices.smsDefault, to);
-  if (price === null) return unpricedDestination('SMS', to);
-  return { kind: 'priced', amount: countSmsSegments(body).segments * price };
+  const kind = messageKind(params);
+  if (kind === 'MMS') return mmsCost(prices, to);
+  const sms = smsCost(prices, to, params.Body);
+  if (kind === 'SMS' || sms.kind !== 'priced') return sms;
+  // An unclear SendAsMms: the dearer of the two, and refused if either is.
+  const mms = mmsCost(prices, to);
+  return mms.kind === 'priced' ? { kind: 'priced', amount: Math.max(sms.amount, mms.amount) } : mms;
 }
 
 /**
@@ -120,27 +131,77 @@ export function twilioResponseCost(request: VendorRequest, json: unknown): Micro
   }
 }
 
-function lookup(table: Table, fallback: Micros | null, to: string): Micros | null {
+/**
+ * Twilio bills a create as MMS when it has a `MediaUrl`, or `SendAsMms` is true (then even without media).
+ * `SendAsMms` is read as false only when it clearly is (`false`, any case); any other value than a clear `true`
+ * is priced as whichever of SMS and MMS costs more, so a misread never reserves too little.
+ */
+function messageKind(params: Readonly<Record<string, unknown>>): 'SMS' | 'MMS' | 'SMS or MMS' {
+  if (params.MediaUrl !== undefined) return 'MMS';
+  const flag = params.SendAsMms;
+  if (flag === undefined || isLiteral(flag, false)) return 'SMS';
+  return isLiteral(flag, true) ? 'MMS' : 'SMS or MMS';
+}
+
+function isLiteral(value: unknown, literal: boolean): boolean {
+  return value === literal || (typeof value === 'string' && value.trim().toLowerCase() === String(literal));
+}
+
+function mmsCost(prices: TwilioPriceList, to: string): CostEstimate {
+  const { prefix, price } = lookup(prices.mms, prices.mmsDefault, to);
+  return price === null ? unpriced('MMS', prefix) : { kind: 'priced', amount: price };
+}
+
+function smsCost(prices: TwilioPriceList, to: string, body: unknown): CostEstimate {
+  if (body !== undefined && typeof body !== 'string')
+    return refused('`Body` must be a single string to be priced');
+  const { prefix, price } = lookup(prices.sms, prices.smsDefault, to);
+  if (price === null) return unpriced('SMS', prefix);
+  return { kind: 'priced', amount: countSmsSegments(body ?? '').segments * price };
+}
+
+/** The longest prefix entry matching `to`; the default when none does or the entry is `null`. */
+function lookup(table: Table, fallback: Micros | null, to: string): { prefix: string; price: Micros | null } {
   const digits = to.slice(1);
-  return table.find(([prefix]) => digits.startsWith(prefix))?.[1] ?? fallback;
+  const entry = table.find(([prefix]) => digits.startsWith(prefix));
+  return { prefix: `+${entry?.[0] ?? digits.slice(0, 3)}`, price: entry?.[1] ?? fallback };
 }
 
-function unpricedDestination(kind: 'SMS' | 'MMS', to: string): CostEstimate {
-  return {
-    kind: 'refused',
-    message: `No ${kind} price is configured for the destination ${to.slice(0, 4)}…`,
-  };
+function unpriced(kind: 'SMS' | 'MMS', prefix: string): CostEstimate {
+  const setting = kind === 'SMS' ? 'SPENDGATE_TWILIO_SMS' : 'SPENDGATE_TWILIO_MMS';
+  return refused(
+    `No ${kind} price is configured for the destination ${prefix}…: add one for its prefix ` +
+      `(${setting}_PRICES) or set ${setting}_USD to price every destination the price table does not list`,
+  );
 }
 
-function prefixTable(entries: Readonly<Record<string, Micros>>, field: string): Table {
-  return Object.entries(entries)
-    .map(([prefix, price]): readonly [string, Micros] => {
-      const digits = prefix.replace(/^\+/, '');
-      if (!/^\d{1,15}$/.test(digits)) throw new TypeError(`${field}: "${prefix}" is not an E.164 prefix`);
-      checkPrice(price, `${field}["${prefix}"]`);
-      return [digits, price];
-    })
-    .sort((a, b) => b[0].length - a[0].length);
+function refused(message: string): CostEstimate {
+  return { kind: 'refused', message };
+}
+
+function mergeTables(
+  builtIn: PriceTable,
+  configured: Readonly<Record<string, Micros>> | undefined,
+  field: string,
+): Table {
+  const merged = new Map<string, Micros | null>();
+  for (const [prefix, price] of Object.entries(builtIn))
+    merged.set(prefixDigits(prefix, 'built-in table'), price);
+  const seen = new Set<string>();
+  for (const [prefix, price] of Object.entries(configured ?? {})) {
+    const digits = prefixDigits(prefix, field);
+    if (seen.has(digits)) throw new TypeError(`${field}: the prefix +${digits} is given twice`);
+    seen.add(digits);
+    checkPrice(price, `${field}["${prefix}"]`);
+    merged.set(digits, price);
+  }
+  return [...merged].sort((a, b) => b[0].length - a[0].length);
+}
+
+function prefixDigits(prefix: string, field: string): string {
+  const digits = PREFIX.exec(prefix)?.[1];
+  if (digits === undefined) throw new TypeError(`${field}: "${prefix}" is not an E.164 prefix such as "+44"`);
+  return digits;
 }
 
 function checkPrice(value: Micros, field: string): void {

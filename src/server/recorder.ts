@@ -1,0 +1,124 @@
+import type { Logger } from 'pino';
+import type { Store } from '../store/types.js';
+import { errorSummary } from './error-summary.js';
+import type { OwnedJournal } from './journal/journal-dir.js';
+import { applyEntry, entryId, type LedgerEntry } from './ledger-entry.js';
+
+/**
+ * How a call's outcome reaches the ledger.
+ *
+ * With a journal (PostgreSQL, where the ledger is across a network that can stall): the entry is fsynced to
+ * the local journal, the caller gets its answer, and the entry is applied in the background, retried until
+ * the ledger takes it, across restarts too. Without one (SQLite, whose file is its own journal; memory):
+ * the entry is applied before the caller is answered.
+ */
+export interface Recorder {
+  /** Resolves once the entry is durable (journaled or committed). Never rejects: failures are logged. */
+  record(entry: LedgerEntry): Promise<void>;
+  /** Records after the current reply has gone out: refusals never wait on the ledger. */
+  later(entry: LedgerEntry): void;
+  /** Waits for background work, at most `deadlineMs`; resolves `true` when none is left. */
+  drain(deadlineMs: number): Promise<boolean>;
+  /** Entries journaled but not yet in the ledger. */
+  backlog(): number;
+  close(): Promise<void>;
+}
+
+export interface RecorderOptions {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly journal?: OwnedJournal | undefined;
+  /** How often unapplied journal entries are retried (default 1 s). */
+  readonly retryMs?: number;
+}
+
+export function createRecorder(options: RecorderOptions): Recorder {
+  const { store, logger, journal } = options;
+  const inFlight = new Set<Promise<unknown>>();
+  const applying = new Set<string>();
+  const track = (task: Promise<unknown>) => {
+    inFlight.add(task);
+    void task.finally(() => inFlight.delete(task));
+  };
+
+  /** Applies a journaled entry once at a time; on success it is done, on failure it waits for the retry. */
+  const applyJournaled = (entry: LedgerEntry) => {
+    const id = entryId(entry);
+    if (!journal || applying.has(id)) return;
+    applying.add(id);
+    track(
+      applyEntry(store, entry)
+        .then(() => journal.file.done(id))
+        .catch((err: unknown) =>
+          logger.warn({ err: errorSummary(err), request_id: id }, 'ledger write deferred'),
+        )
+        .finally(() => applying.delete(id)),
+    );
+  };
+
+  const direct = (entry: LedgerEntry) =>
+    applyEntry(store, entry).catch((err: unknown) => {
+      logger.error(
+        { err: errorSummary(err), request_id: entryId(entry), kind: entry.kind },
+        'ledger write failed; reservation kept as it was',
+      );
+    });
+
+  const record = async (entry: LedgerEntry): Promise<void> => {
+    if (!journal) return direct(entry);
+    try {
+      await journal.file.append(entry);
+    } catch (err) {
+      logger.error({ err: errorSummary(err) }, 'journal append failed; writing to the ledger directly');
+      return direct(entry);
+    }
+    applyJournaled(entry);
+  };
+
+  let adopting = false;
+  const retry = journal
+    ? setInterval(() => {
+        for (const entry of journal.file.pending()) applyJournaled(entry);
+        if (adopting) return;
+        adopting = true;
+        // An instance that died since start-up leaves a journal behind: take it over.
+        journal
+          .adopt()
+          .then((entries) => entries.forEach(applyJournaled))
+          .catch((err: unknown) => logger.warn({ err: errorSummary(err) }, 'journal adoption failed'))
+          .finally(() => {
+            adopting = false;
+          });
+      }, options.retryMs ?? 1000)
+    : undefined;
+  retry?.unref();
+  // What a crashed predecessor left behind goes in first.
+  for (const entry of journal?.adopted ?? []) applyJournaled(entry);
+
+  return {
+    record,
+    later(entry) {
+      // setImmediate: after the reply's own (asynchronous) send, so a synchronous SQLite write cannot delay it.
+      track(new Promise<void>((resolve) => setImmediate(() => void record(entry).finally(resolve))));
+    },
+    async drain(deadlineMs) {
+      const deadline = performance.now() + deadlineMs;
+      while (inFlight.size > 0) {
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, left);
+        });
+        await Promise.race([Promise.allSettled([...inFlight]), timeout]);
+        clearTimeout(timer);
+      }
+      return true;
+    },
+    backlog: () => journal?.file.pending().length ?? 0,
+    async close() {
+      clearInterval(retry);
+      await journal?.release();
+    },
+  };
+}
