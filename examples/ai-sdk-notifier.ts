@@ -7,14 +7,15 @@
  * `OPENAI_API_KEY` set, a real model decides (this path needs `@ai-sdk/openai` installed); with
  * `SPENDGATE_URL` and `SPENDGATE_ADMIN_TOKEN` set, a proxy you run yourself is used.
  *
- * `generateTextWithBudget` issues the run's key before `generateText` and revokes it when it settles.
+ * `generateTextWithBudget` issues the run's key before `generateText` and revokes it when it settles, and
+ * adds a `stopWhen` condition to yours that ends the loop at the first budget refusal.
  */
 import { stepCountIs, type LanguageModel } from 'ai';
-import { generateTextWithBudget, sendEmailTool } from '../adapters/ai-sdk/index.js';
+import { generateTextWithBudget, sendEmailTool } from 'spendgate/ai-sdk';
 import { offlineAiSdkModel } from './offline/ai-sdk-model.js';
 import { createScript } from './offline/script.js';
 import { connectProxy, OPENAI_MODEL, useRealModel } from './shared/connect.js';
-import { printKeySpend, printToolCall } from './shared/print.js';
+import { printKeySpend, printStop, printToolCall } from './shared/print.js';
 
 const notices = [
   { to: ['ada@example.com'], subject: 'Your invoice is ready', text: 'Invoice 1001 is attached.' },
@@ -41,7 +42,7 @@ try {
   console.log(
     `Notifier (${real ? OPENAI_MODEL : 'offline script'}) via ${proxy.sandbox ? 'sandbox ' : ''}proxy ${proxy.proxyUrl}`,
   );
-  const { result, run } = await generateTextWithBudget({
+  const { result, run, spendgate } = await generateTextWithBudget({
     model: real
       ? await realModel()
       : offlineAiSdkModel(
@@ -63,7 +64,9 @@ try {
   for (const step of result.steps) {
     for (const call of step.toolResults) printToolCall(call.toolName, call.input, call.output);
   }
-  console.log(`Agent: ${result.text}`);
+  // After a budget stop the model had no last word; the stop's message says what happened instead.
+  console.log(`Agent: ${spendgate.stoppedBy?.message ?? result.text}`);
+  printStop(spendgate.stoppedBy);
   for (const key of run.keys) await printKeySpend(proxy.client, key.id);
 } finally {
   await proxy.close();

@@ -8,7 +8,7 @@
  * Offline by default (sandbox proxy); set `SPENDGATE_URL` and `SPENDGATE_ADMIN_TOKEN` to use your own proxy.
  */
 import Stripe from 'stripe';
-import { SpendgateError } from '../src/index.js';
+import { SpendgateError } from 'spendgate';
 import { connectProxy } from './shared/connect.js';
 import { printKeySpend } from './shared/print.js';
 

@@ -2,17 +2,17 @@
  * `npm run demo`: spendgate end to end, offline, with no keys of any kind.
  *
  * Starts the proxy in sandbox mode (Stripe, Twilio and Resend answered by in-process fakes), gives a billing
- * agent a $50 budget, and lets a runaway model try to charge $20 five times. Then prints what happened: the
- * calls it made, the refusal it got, the spend against the cap, and the audit log for the run.
+ * agent a $50 budget, and lets a runaway model try to charge $20 five times. The proxy refuses the third
+ * charge before it leaves, and spendgate ends the agent's loop right there. Then it prints what happened:
+ * the calls the agent made, the refusal, how the run ended, the spend against the cap, and the audit log.
  */
 import { Agent, setTracingDisabled } from '@openai/agents';
-import { chargeCustomerTool, runAgentWithBudget } from '../adapters/openai-agents/index.js';
-import { createSpendgateClient } from '../src/client/index.js';
-import { usdToMicros } from '../src/money.js';
-import { startSandboxProxy } from '../src/server/sandbox.js';
+import { usdToMicros } from 'spendgate';
+import { chargeCustomerTool, createSpendgateClient, runAgentWithBudget } from 'spendgate/openai-agents';
+import { startSandboxProxy } from 'spendgate/server';
 import { OfflineOpenAIModel } from './offline/openai-model.js';
 import { createScript } from './offline/script.js';
-import { printToolCall, usd } from './shared/print.js';
+import { printStop, printToolCall, usd } from './shared/print.js';
 
 setTracingDisabled(true);
 const sandbox = await startSandboxProxy();
@@ -35,7 +35,8 @@ try {
     createScript({ calls: Array.from({ length: 5 }, () => charge), stopOnRefusal: false }),
   );
   const agent = new Agent({ name: 'billing', instructions: 'Charge the customer.', model });
-  const { result, run } = await runAgentWithBudget({
+  // The model ignores refusals; spendgate does not: the first budget refusal ends the run.
+  const { result, run, spendgate } = await runAgentWithBudget({
     client,
     agent,
     input: 'Charge cus_ada $20. Then do it again. And again.',
@@ -50,7 +51,9 @@ try {
       printToolCall(item.rawItem.name, charge.args, item.output);
     }
   }
-  console.log(`\nThe model's last word: ${String(result.finalOutput)}\n`);
+  console.log(`\nHow the run ended: ${String(result.finalOutput)}`);
+  printStop(spendgate.stoppedBy);
+  console.log('');
 
   const key = await client.getKey(run.keys[0]?.id ?? '');
   const cap = usdToMicros(key.usdCap ?? 0);

@@ -7,21 +7,16 @@
  * `OPENAI_API_KEY` set, a real model decides (this path needs `@langchain/openai` installed); with
  * `SPENDGATE_URL` and `SPENDGATE_ADMIN_TOKEN` set, a proxy you run yourself is used.
  *
- * The wiring is the adapter's: tools bound to the run, middleware that issues the keys in `beforeAgent`,
- * and a callback handler that revokes them when the root run ends, on success or on error.
+ * The wiring is one middleware: it adds the SMS tool, gives each invocation its own run (a reused agent gets
+ * fresh keys), ends the loop at the first budget refusal, and revokes the keys; calling the agent through
+ * `spendgate.invoke` revokes them on every failure too.
  */
 import { createAgent, HumanMessage, initChatModel, ToolMessage } from 'langchain';
-import {
-  createRun,
-  langchainTools,
-  sendSmsTool,
-  spendgateCallbackHandler,
-  spendgateMiddleware,
-} from '../adapters/langchain/index.js';
+import { sendSmsTool, spendgateMiddleware } from 'spendgate/langchain';
 import { offlineLangChainModel } from './offline/langchain-model.js';
 import { createScript } from './offline/script.js';
 import { connectProxy, OPENAI_MODEL, useRealModel } from './shared/connect.js';
-import { printKeySpend, printToolCall } from './shared/print.js';
+import { printKeySpend, printStop, printToolCall } from './shared/print.js';
 
 const shipped = [
   { to: '+15558675310', body: 'Hi Ada, order 1001 has shipped and arrives Thursday.' },
@@ -32,11 +27,15 @@ const shipped = [
 const real = useRealModel();
 const proxy = await connectProxy();
 try {
-  const run = createRun({
+  const keyIds: string[] = [];
+  const spendgate = spendgateMiddleware({
     client: proxy.client,
     // $0.0083 a segment: two texts fit in two cents, the third does not.
     budget: { label: `support-${Date.now()}`, ttl: '10m', caps: { twilio: { usdCap: 0.02 } } },
     tools: [sendSmsTool({ from: '+15017122661' })],
+    onRunEnd: ({ run }) => {
+      keyIds.push(...run.keys.map((key) => key.id));
+    },
   });
   const model = real
     ? await initChatModel(OPENAI_MODEL, { modelProvider: 'openai' })
@@ -45,8 +44,7 @@ try {
       );
   const agent = createAgent({
     model,
-    tools: langchainTools(run),
-    middleware: [spendgateMiddleware(run)],
+    middleware: [spendgate],
     systemPrompt:
       'You are a support agent. Text each customer about their shipped order with send_sms, one text each. ' +
       'If a tool result has "retryable": false, stop at once and report its message.',
@@ -55,9 +53,10 @@ try {
   console.log(
     `Support agent (${real ? OPENAI_MODEL : 'offline script'}) via ${proxy.sandbox ? 'sandbox ' : ''}proxy ${proxy.proxyUrl}`,
   );
-  const result = await agent.invoke(
+  const result = await spendgate.invoke(
+    agent,
     { messages: [new HumanMessage(`These orders shipped; text the customers: ${JSON.stringify(shipped)}`)] },
-    { callbacks: [spendgateCallbackHandler(run)], recursionLimit: 20 },
+    { recursionLimit: 20 },
   );
 
   const argsById = new Map<string, unknown>();
@@ -68,10 +67,15 @@ try {
       argsById.set(String(call.id), call.args);
     }
     if (ToolMessage.isInstance(message))
-      printToolCall(message.name ?? 'tool', argsById.get(message.tool_call_id), message.content);
+      printToolCall(
+        message.name ?? 'tool',
+        argsById.get(message.tool_call_id),
+        message.artifact ?? message.content,
+      );
   }
   console.log(`Agent: ${String(result.messages.at(-1)?.content)}`);
-  for (const key of run.keys) await printKeySpend(proxy.client, key.id);
+  printStop(result.spendgate?.stoppedBy ?? null);
+  for (const keyId of keyIds) await printKeySpend(proxy.client, keyId);
 } finally {
   await proxy.close();
 }

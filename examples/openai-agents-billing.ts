@@ -7,14 +7,15 @@
  * `OPENAI_API_KEY` set, a real model (`OPENAI_MODEL`, default gpt-4.1-mini) decides what to call; with
  * `SPENDGATE_URL` and `SPENDGATE_ADMIN_TOKEN` set, a proxy you run yourself is used.
  *
- * In an application, import from `spendgate` and `spendgate/openai-agents` instead of the relative paths.
+ * `runAgentWithBudget` issues the run's Stripe key, ends the run at the first budget refusal (the model gets
+ * no turn to retry it), and revokes the key however the run ends; `onRunEnd` hears about it even on failure.
  */
 import { Agent, setTracingDisabled } from '@openai/agents';
-import { chargeCustomerTool, runAgentWithBudget } from '../adapters/openai-agents/index.js';
+import { chargeCustomerTool, runAgentWithBudget } from 'spendgate/openai-agents';
 import { OfflineOpenAIModel } from './offline/openai-model.js';
 import { createScript } from './offline/script.js';
 import { connectProxy, OPENAI_MODEL, useRealModel } from './shared/connect.js';
-import { printKeySpend, printToolCall } from './shared/print.js';
+import { printKeySpend, printStop, printToolCall } from './shared/print.js';
 
 const orders = [
   { customer: 'cus_ada', amount: 2000, currency: 'usd', description: 'Order 1001' },
@@ -44,7 +45,7 @@ try {
   console.log(
     `Billing agent (${real ? OPENAI_MODEL : 'offline script'}) via ${proxy.sandbox ? 'sandbox ' : ''}proxy ${proxy.proxyUrl}`,
   );
-  const { result, run } = await runAgentWithBudget({
+  const { result, run, spendgate } = await runAgentWithBudget({
     client: proxy.client,
     agent,
     input: `Bill these orders: ${JSON.stringify(orders)}`,
@@ -55,6 +56,11 @@ try {
     },
     tools: [chargeCustomerTool({ metadata: { agent: 'billing' } })],
     runOptions: { maxTurns: 10 },
+    onRunEnd: ({ run: ended, failed }) => {
+      console.log(
+        `Run ${ended.id} ${failed ? 'failed' : 'finished'}; keys: ${ended.keys.map((k) => k.id).join(', ')}`,
+      );
+    },
   });
 
   const calls = new Map<string, unknown>();
@@ -70,6 +76,7 @@ try {
     }
   }
   console.log(`Agent: ${String(result.finalOutput)}`);
+  printStop(spendgate.stoppedBy);
   for (const key of run.keys) await printKeySpend(proxy.client, key.id);
 } finally {
   await proxy.close();

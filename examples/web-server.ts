@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { chargeCustomerTool, createRun, type SpendgateClient, type ToolResult } from '../src/index.js';
+import { chargeCustomerTool, createRun, type SpendgateClient, type ToolResult } from 'spendgate';
 import { connectProxy } from './shared/connect.js';
 
 const agentRequest = z.object({

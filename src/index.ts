@@ -11,3 +11,4 @@ export * from './run/index.js';
 export * from './tools/index.js';
 export { ERROR_CODES, spendgateError, statusForCode, type SpendgateErrorOptions } from './errors/index.js';
 export { formatUsd, microsToUsd, usdToMicros, type Micros } from './money.js';
+export { MissingPeerError } from './run/peer-import.js';

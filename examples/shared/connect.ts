@@ -3,8 +3,8 @@
  * `npx spendgate serve`), otherwise a sandbox proxy started in this process, whose vendors are in-process
  * fakes: nothing leaves the machine and no vendor keys are needed.
  */
-import { createSpendgateClient, type SpendgateClient } from '../../src/client/index.js';
-import { startSandboxProxy } from '../../src/server/sandbox.js';
+import { createSpendgateClient, type SpendgateClient } from 'spendgate/client';
+import { startSandboxProxy } from 'spendgate/server';
 
 export interface ExampleProxy {
   readonly client: SpendgateClient;

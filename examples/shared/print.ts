@@ -1,6 +1,5 @@
 /** Console output for the examples: one line per tool call, and the key's spend against its cap. */
-import type { SpendgateClient } from '../../src/client/index.js';
-import { usdToMicros } from '../../src/money.js';
+import { usdToMicros, type BudgetStop, type SpendgateClient } from 'spendgate';
 
 export function printToolCall(name: string, args: unknown, result: unknown): void {
   const r = (typeof result === 'string' ? safeParse(result) : result) as Record<string, unknown> | undefined;
@@ -17,6 +16,14 @@ export async function printKeySpend(client: SpendgateClient, keyId: string): Pro
   console.log(
     `  key ${key.id} (${key.vendor}): spent ${usd(spent)}${cap === null ? '' : ` of ${usd(cap)} cap`}, ` +
       `${key.calls} calls allowed, ${key.deniedCalls} denied, status ${key.status}`,
+  );
+}
+
+/** How the run ended, when spendgate ended it: the refusal, and what the model was stopped from doing. */
+export function printStop(stoppedBy: BudgetStop | null): void {
+  if (!stoppedBy) return;
+  console.log(
+    `spendgate ended the loop at call ${stoppedBy.toolCallId} (${stoppedBy.code}); the model got no further turn.`,
   );
 }
 

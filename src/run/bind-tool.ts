@@ -33,6 +33,12 @@ export function bindTool(options: BindToolOptions): RunTool {
       const found = await lookup(tool.vendor);
       if ('inactive' in found) return resultForInactiveRun(found.inactive);
       const { credential } = found;
+      // A read failure must not turn a completed charge into an error: the budget is then just unknown.
+      const spend = () =>
+        client.getKey(credential.keyId).then(
+          (key) => ({ spentUsd: key.spentUsd, remainingUsd: key.remainingUsd, reservedUsd: key.reservedUsd }),
+          () => null,
+        );
       return tool.execute(input, {
         toolCallId: call.toolCallId,
         signal: call.signal,
@@ -40,12 +46,8 @@ export function bindTool(options: BindToolOptions): RunTool {
         proxyUrl: options.proxyUrl,
         timeoutMs: options.timeoutMs,
         dispatcher: options.dispatcher,
-        // A read failure must not turn a completed charge into an error: the budget is then just unknown.
-        remainingUsd: () =>
-          client.getKey(credential.keyId).then(
-            (key) => key.remainingUsd,
-            () => null,
-          ),
+        remainingUsd: () => spend().then((read) => read?.remainingUsd ?? null),
+        spend,
       });
     },
   };

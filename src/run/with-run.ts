@@ -1,3 +1,4 @@
+import { driveRun } from './run-end.js';
 import { createRun, type Run, type RunOptions } from './run.js';
 
 /**
@@ -12,14 +13,5 @@ import { createRun, type Run, type RunOptions } from './run.js';
  */
 export async function withRun<T>(options: RunOptions, body: (run: Run) => Promise<T>): Promise<T> {
   const run = createRun(options);
-  let result: T;
-  try {
-    await run.start();
-    result = await body(run);
-  } catch (err) {
-    await run.end({ quiet: true });
-    throw err;
-  }
-  await run.end();
-  return result;
+  return driveRun(run, () => body(run));
 }

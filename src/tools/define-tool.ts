@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import { idempotencyKeyFor } from './idempotency.js';
 import { resultForOutcome } from './outcome.js';
 import { callThroughProxy, type VendorCall } from './proxy-call.js';
-import type { JsonValue, SpendTool, ToolAnnotations, ToolResult } from './types.js';
+import { isBudgetStop } from './stop-codes.js';
+import type { JsonValue, SpendTool, ToolAnnotations, ToolCallContext, ToolResult } from './types.js';
 
 /** How to turn a validated input into one vendor call, and a 2xx answer into facts for the model. */
 export interface SpendToolSpec<S extends z.ZodObject> {
@@ -61,8 +62,24 @@ export function defineSpendTool<S extends z.ZodObject>(spec: SpendToolSpec<S>): 
         const remainingUsd = await context.remainingUsd();
         return resultForOutcome({ tool, outcome, callId, summary, remainingUsd });
       }
-      return resultForOutcome({ tool, outcome, callId });
+      const inFlightWaitSeconds = Math.ceil(context.timeoutMs / 1000);
+      return withSpend(resultForOutcome({ tool, outcome, callId, inFlightWaitSeconds }), context);
     },
+  };
+}
+
+/**
+ * Adds what the key has spent to a refusal that ends the run, so the model and the run's summary can say how
+ * much went through. The refusal's own `remaining_budget_usd` (from the moment it was refused) is kept.
+ */
+async function withSpend(result: ToolResult, context: ToolCallContext): Promise<ToolResult> {
+  if (!isBudgetStop(result) || !context.spend) return result;
+  const spend = await context.spend();
+  if (!spend) return result;
+  return {
+    ...result,
+    spent_usd: spend.spentUsd,
+    remaining_budget_usd: result.remaining_budget_usd ?? spend.remainingUsd,
   };
 }
 

@@ -13,8 +13,12 @@ export { callThroughProxy, type CallOutcome, type VendorCall } from './proxy-cal
 export { sendEmailTool, type SendEmailOptions } from './send-email.js';
 export { PLACEHOLDER_TWILIO_ACCOUNT_SID, sendSmsTool, type SendSmsOptions } from './send-sms.js';
 export { retryOfField, STOP_RULE } from './shared-fields.js';
+export { readProxyRefusal, type ProxyRefusal } from './refusal-result.js';
+export { BUDGET_STOP_CODES, isBudgetStop, type BudgetStopCode, type BudgetStopResult } from './stop-codes.js';
+export { isToolCallIdMissing, requireToolCallId } from './tool-call-id.js';
 export type {
   JsonValue,
+  KeySpend,
   RunTool,
   SpendTool,
   ToolAnnotations,

@@ -1,6 +1,12 @@
-import { readRefusal, isRecord } from '../client/response-error.js';
-import type { ErrorCode } from '../errors/index.js';
+import { isRecord } from '../client/response-error.js';
 import type { CallOutcome } from './proxy-call.js';
+import {
+  failure,
+  readProxyRefusal,
+  resultForRefusal,
+  STOP_AND_REPORT,
+  STOP_REASONS,
+} from './refusal-result.js';
 import type { JsonValue, ToolFailure, ToolResult, ToolSuccess } from './types.js';
 
 /**
@@ -29,21 +35,13 @@ export interface OutcomeInput {
   readonly summary?: Readonly<Record<string, JsonValue>>;
   /** Budget left on the run's key after the call, read from the proxy. */
   readonly remainingUsd?: number | null;
+  /**
+   * How long calls still in flight on the key may take, in seconds: the wait suggested when part of the budget
+   * is held by them.
+   * @default 30
+   */
+  readonly inFlightWaitSeconds?: number;
 }
-
-const STOP_AND_REPORT =
-  'Do not retry this call, and do not try to spend another way (smaller amounts, other tools). Stop and report this to the user.';
-
-/** Proxy refusals that end the run's ability to spend: the model must stop, not work around them. */
-const STOP_REASONS: Partial<Record<ErrorCode, string>> = {
-  cap_exhausted: 'The budget for this run is used up',
-  key_revoked: 'This run has ended and its spending key was revoked',
-  key_expired: "This run's spending key has expired",
-  key_invalid: "This run's spending key is not valid",
-  endpoint_not_allowed: 'This run is not allowed to make this call',
-  vendor_mismatch: "This run's key is for a different vendor",
-  per_call_limit_exceeded: 'This single call would cost more than the per-call limit for this run',
-};
 
 /** Maps the outcome of one vendor call to what the model sees. */
 export function resultForOutcome(input: OutcomeInput): ToolResult {
@@ -59,29 +57,12 @@ export function resultForOutcome(input: OutcomeInput): ToolResult {
     };
     return success;
   }
-  const refusal = readRefusal(outcome.json);
-  const fromProxy =
-    refusal !== null &&
-    isRecord(outcome.json) &&
-    isRecord(outcome.json.error) &&
-    outcome.json.error.type === 'spendgate_error';
-  if (refusal && fromProxy) {
-    const remaining =
-      typeof refusal.details.remaining_usd === 'number' ? refusal.details.remaining_usd : null;
-    const reason = STOP_REASONS[refusal.code];
-    if (reason) {
-      return failure({
-        error: refusal.code,
-        retryable: false,
-        message: `${reason} (${refusal.message}). ${STOP_AND_REPORT}`,
-        ...(remaining === null ? {} : { remaining_budget_usd: remaining }),
-      });
-    }
+  const refusal = readProxyRefusal(outcome.json);
+  if (refusal) {
     if (isTransient(refusal.code)) return transientFailure(input, refusal.code, refusal.message);
-    return failure({
-      error: refusal.code,
-      retryable: false,
-      message: `spendgate refused the call (${refusal.message}). Do not retry it as it is; report this to the user.`,
+    return resultForRefusal(refusal, {
+      toolName: tool.name,
+      inFlightWaitSeconds: input.inFlightWaitSeconds ?? 30,
     });
   }
   return vendorFailure(tool, outcome.status, outcome.json, input);
@@ -134,24 +115,13 @@ function transientFailure(input: OutcomeInput, error: string, what: string): Too
   });
 }
 
-function isTransient(code: ErrorCode): boolean {
+function isTransient(code: string): boolean {
   return (
     code === 'upstream_timeout' ||
     code === 'upstream_unreachable' ||
     code === 'internal_error' ||
     code === 'ledger_unavailable'
   );
-}
-
-type FailureFields = {
-  readonly error: string;
-  readonly retryable: boolean;
-  readonly message: string;
-  readonly [field: string]: JsonValue;
-};
-
-function failure(fields: FailureFields): ToolFailure {
-  return { ok: false, ...fields };
 }
 
 /** Stripe `{ error: { type, code, decline_code, message } }`, Resend `{ name, message }`, Twilio `{ code, message }`. */

@@ -49,6 +49,18 @@ export interface ToolCallContext {
   readonly dispatcher?: Dispatcher | undefined;
   /** What the key has left, read from the proxy; `null` when unknown (no cap, or the read failed). */
   readonly remainingUsd: () => Promise<number | null>;
+  /** The key's spend, read from the proxy after a budget refusal; `null` when the read failed. */
+  readonly spend?: () => Promise<KeySpend | null>;
+}
+
+/** A vault key's spend, in USD, as the proxy reports it. */
+export interface KeySpend {
+  /** Settled spend, including calls whose outcome is uncertain. */
+  readonly spentUsd: number;
+  /** What is left before the tightest cap; `null` when the key has no cap. */
+  readonly remainingUsd: number | null;
+  /** Held by calls still in flight. */
+  readonly reservedUsd: number;
 }
 
 /** Hints about a tool's side effects, in the MCP annotations' vocabulary. */

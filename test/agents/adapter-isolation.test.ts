@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { MissingPeerError, missingPeerError, type PeerSpec } from '../../src/run/peer-import.js';
 
 /**
  * Framework packages are optional peers: importing one adapter must not need another framework, and the core
@@ -23,18 +24,32 @@ const FRAMEWORKS = {
 } as const;
 const VENDOR_SDKS = ['stripe', 'twilio', 'resend'];
 
-const ENTRY_POINTS = [
+const ADAPTERS = [
   {
     entry: 'adapters/openai-agents/index.ts',
     own: 'openai',
     blocked: [...FRAMEWORKS.langchain, ...FRAMEWORKS.ai],
+    missing:
+      /^MissingPeerError: spendgate\/openai-agents needs the package "@openai\/agents", which is not installed\. Install it next to spendgate: npm install @openai\/agents$/m,
   },
   {
     entry: 'adapters/langchain/index.ts',
     own: 'langchain',
     blocked: [...FRAMEWORKS.openai, ...FRAMEWORKS.ai],
+    missing:
+      /^MissingPeerError: spendgate\/langchain needs the package "(langchain|@langchain\/core)", which is not installed\. Install it next to spendgate: npm install langchain @langchain\/core$/m,
   },
-  { entry: 'adapters/ai-sdk/index.ts', own: 'ai', blocked: [...FRAMEWORKS.openai, ...FRAMEWORKS.langchain] },
+  {
+    entry: 'adapters/ai-sdk/index.ts',
+    own: 'ai',
+    blocked: [...FRAMEWORKS.openai, ...FRAMEWORKS.langchain],
+    missing:
+      /^MissingPeerError: spendgate\/ai-sdk needs the package "ai", which is not installed\. Install it next to spendgate: npm install ai$/m,
+  },
+] as const;
+
+const ENTRY_POINTS = [
+  ...ADAPTERS,
   {
     entry: 'src/index.ts',
     own: null,
@@ -94,16 +109,48 @@ describe('optional peer dependencies', () => {
     expect(exported.length).toBeGreaterThan(0);
   });
 
-  it('the check is real: an adapter fails to load when its own framework is unresolvable', async () => {
-    await expect(importWithout('adapters/langchain/index.ts', FRAMEWORKS.langchain)).rejects.toThrow(
-      /blocked/,
-    );
+  it.each(ADAPTERS)('$entry re-exports createSpendgateClient', async ({ entry, blocked }) => {
+    expect(await importWithout(entry, blocked)).toContain('createSpendgateClient');
   });
+
+  it.each(ADAPTERS)(
+    '$entry without its own framework fails with the package to install, not a bare module error',
+    async ({ entry, own, missing }) => {
+      const failure = await importWithout(entry, FRAMEWORKS[own]).then(
+        () => null,
+        (err: { stderr?: string }) => err.stderr ?? '',
+      );
+      expect(failure).toMatch(missing);
+      expect(failure).toMatch(/code: 'ERR_MODULE_NOT_FOUND'/);
+    },
+  );
 
   it.each(ENTRY_POINTS)("$entry's import graph names no other framework", ({ entry, blocked, own }) => {
     const packages = packagesImportedBy(entry);
     for (const name of blocked) expect(packages).not.toContain(name);
     if (own)
       expect([...packages].some((name) => (FRAMEWORKS[own] as readonly string[]).includes(name))).toBe(true);
+  });
+});
+
+describe('missingPeerError', () => {
+  const spec: PeerSpec = { entry: 'spendgate/x', packages: ['ai', '@langchain/core'], install: 'ai' };
+  const notFound = (message: string) => Object.assign(new Error(message), { code: 'ERR_MODULE_NOT_FOUND' });
+
+  it("names the missing package from Node's message, for a package or a subpath specifier", () => {
+    const plain = missingPeerError(notFound("Cannot find package 'ai' imported from /app/x.js"), spec);
+    expect(plain).toBeInstanceOf(MissingPeerError);
+    expect(plain).toMatchObject({ packageName: 'ai', code: 'ERR_MODULE_NOT_FOUND' });
+    expect(plain?.message).toBe(
+      'spendgate/x needs the package "ai", which is not installed. Install it next to spendgate: npm install ai',
+    );
+    const subpath = missingPeerError(notFound("Cannot find module '@langchain/core/callbacks/base'"), spec);
+    expect(subpath?.packageName).toBe('@langchain/core');
+  });
+
+  it('leaves other failures alone: another package, a look-alike name, or another error', () => {
+    expect(missingPeerError(notFound("Cannot find package 'openai' imported from /x.js"), spec)).toBeNull();
+    expect(missingPeerError(notFound("Cannot find package 'ai-tools' imported from /x.js"), spec)).toBeNull();
+    expect(missingPeerError(new SyntaxError("Unexpected token in 'ai'"), spec)).toBeNull();
   });
 });

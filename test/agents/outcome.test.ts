@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { spendgateError, type ErrorCode } from '../../src/errors/index.js';
-import { resultForOutcome, type OutcomeTool } from '../../src/tools/index.js';
+import {
+  BUDGET_STOP_CODES,
+  isBudgetStop,
+  resultForOutcome,
+  type OutcomeTool,
+} from '../../src/tools/index.js';
 
 const stripe: OutcomeTool = { name: 'charge_customer', vendor: 'stripe', idempotent: true };
 const twilio: OutcomeTool = { name: 'send_sms', vendor: 'twilio', idempotent: false };
 
 /** A proxy refusal body, as the contract shapes it. */
-function refusal(code: ErrorCode, extra: Record<string, unknown> = {}) {
+function refusal(code: ErrorCode | 'approval_invalid', extra: Record<string, unknown> = {}) {
   return {
     kind: 'response' as const,
     status: 403,
@@ -25,11 +30,61 @@ describe('resultForOutcome', () => {
     'key_expired',
     'endpoint_not_allowed',
     'per_call_limit_exceeded',
-  ] as const)('%s tells the model to stop and report', (code) => {
+    'approval_invalid',
+  ] as const)('%s tells the model to stop and report, and ends the loop', (code) => {
     const result = resultForOutcome({ tool: stripe, outcome: refusal(code), callId: 'c1' });
     expect(result).toMatchObject({ ok: false, error: code, retryable: false });
     expect(result.message).toContain(`refused: ${code}`);
     expect(result.message).toMatch(/Do not retry.*Stop and report this to the user/);
+    expect(isBudgetStop(result)).toBe(true);
+  });
+
+  it('the codes that end the loop are exactly the budget refusals no retry can fix', () => {
+    expect([...BUDGET_STOP_CODES].sort()).toEqual([
+      'approval_invalid',
+      'cap_exhausted',
+      'endpoint_not_allowed',
+      'key_expired',
+      'key_revoked',
+      'per_call_limit_exceeded',
+    ]);
+  });
+
+  it('a spent cap (nothing in flight) is final, and says the budget is spent', () => {
+    const outcome = refusal('cap_exhausted', { remaining_usd: 10, reserved_usd: 0 });
+    const result = resultForOutcome({ tool: stripe, outcome, callId: 'c1' });
+    expect(result).toMatchObject({ error: 'cap_exhausted', retryable: false, budget: 'spent' });
+    expect(isBudgetStop(result)).toBe(true);
+  });
+
+  it('a cap held by calls still in flight may free up: retryable, with a suggested wait, and ends nothing', () => {
+    const outcome = refusal('cap_exhausted', { remaining_usd: 10, reserved_usd: 40 });
+    const result = resultForOutcome({ tool: stripe, outcome, callId: 'c1', inFlightWaitSeconds: 12 });
+    expect(result).toEqual({
+      ok: false,
+      error: 'cap_exhausted',
+      retryable: true,
+      budget: 'in_flight',
+      reserved_usd: 40,
+      remaining_budget_usd: 10,
+      retry_after_seconds: 12,
+      message: expect.stringMatching(
+        /\$40 of it is held by calls still in flight.*at most 12 s.*once more/,
+      ) as string,
+    });
+    expect(isBudgetStop(result)).toBe(false);
+  });
+
+  it('a refusal code this client does not know yet keeps its code and is not retried', () => {
+    const outcome = {
+      kind: 'response' as const,
+      status: 403,
+      json: { error: { type: 'spendgate_error', code: 'some_future_code', message: 'no', retryable: false } },
+    };
+    expect(resultForOutcome({ tool: stripe, outcome, callId: 'c1' })).toMatchObject({
+      error: 'some_future_code',
+      retryable: false,
+    });
   });
 
   it('carries remaining_usd from a cap refusal', () => {

@@ -94,7 +94,9 @@ describe('charge_customer', () => {
       ok: false,
       error: 'cap_exhausted',
       retryable: false,
+      budget: 'spent',
       remaining_budget_usd: 10,
+      spent_usd: 40,
     });
     expect(refused.message).toMatch(/Stop and report/);
     expect(stack.charges()).toBe(before);

@@ -24,9 +24,12 @@ export class OpenAIScriptedModel implements Model {
     return { output: await step(request), usage: new Usage() };
   }
 
-  // eslint-disable-next-line require-yield -- streaming is not scripted; the generator only throws
-  async *getStreamedResponse(): AsyncIterable<protocol.StreamEvent> {
-    throw new Error('streaming is not scripted');
+  /** The same script, streamed: each turn arrives as one `response_done` event. */
+  async *getStreamedResponse(request: ModelRequest): AsyncIterable<protocol.StreamEvent> {
+    const { output } = await this.getResponse(request);
+    const usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+    const response = { id: `resp_${this.requests.length}`, usage, output };
+    yield { type: 'response_done', response } as protocol.StreamEventResponseCompleted;
   }
 }
 

@@ -1,0 +1,75 @@
+import type { AgentInputItem, NonStreamRunOptions, Runner, RunResult } from '@openai/agents';
+import {
+  callSignal,
+  createRun,
+  driveRun,
+  LoopStop,
+  type BudgetedResult,
+  type LoopOptions,
+  type Run,
+  type RunOptions,
+} from '../../src/run/index.js';
+import { agents } from './framework.js';
+import { stopThen } from './stop.js';
+import { openaiAgentsTools } from './tools.js';
+
+/** Any agent, as `Runner.run` accepts it. */
+export type AnyAgent = Parameters<Runner['run']>[0];
+
+export interface RunAgentWithBudgetOptions<TAgent extends AnyAgent, TContext = undefined>
+  extends Omit<RunOptions, 'tools'>, LoopOptions {
+  readonly agent: TAgent;
+  readonly input: string | AgentInputItem[];
+  /** spendgate tools to add to the agent for this run (its own tools are kept). */
+  readonly tools: RunOptions['tools'];
+  /** @default a new `Runner()` */
+  readonly runner?: Runner;
+  /** Passed to `runner.run()`. `signal` is set from the run's options and from `run.signal`. */
+  readonly runOptions?: Omit<NonStreamRunOptions<TContext, TAgent>, 'signal' | 'stream'>;
+}
+
+/**
+ * Runs an agent under a budget: issues the run's keys, runs a copy of `agent` with the spendgate tools
+ * added, and revokes the keys however the run ends (success, throw, abort, timeout). If issuing fails, the
+ * agent never runs. After a non-retryable budget refusal the run ends at once (see `stopOnRefusal`), with
+ * the refusal in `spendgate.stoppedBy` and stated in `result.finalOutput`. On failure the error is rethrown
+ * unchanged; `onRunEnd` still gets the run.
+ *
+ * @example
+ * ```ts
+ * const { result, spendgate } = await runAgentWithBudget({
+ *   client, agent, input: 'Charge cus_123 $20 for order 42',
+ *   budget: { label: 'billing-42', caps: { stripe: { usdCap: 50 } } },
+ *   tools: [chargeCustomerTool()],
+ * });
+ * if (spendgate.stoppedBy) console.log(spendgate.stoppedBy.message);
+ * ```
+ */
+export async function runAgentWithBudget<TAgent extends AnyAgent, TContext = undefined>(
+  options: RunAgentWithBudgetOptions<TAgent, TContext>,
+): Promise<BudgetedResult<RunResult<TContext, TAgent>>> {
+  const { agent, input, runner, runOptions, stopOnRefusal, onRunEnd, ...runConfig } = options;
+  const run = createRun(runConfig);
+  const stop = new LoopStop({ stopOnRefusal });
+  const result = await driveRun(
+    run,
+    () =>
+      (runner ?? new agents.Runner()).run(budgetedAgent(agent, run, stop), input, {
+        ...runOptions,
+        signal: callSignal(run, options.signal),
+      }),
+    { onRunEnd, stoppedBy: () => stop.stoppedBy },
+  );
+  return { result, run, spendgate: { stoppedBy: stop.stoppedBy } };
+}
+
+/**
+ * A copy of `agent` with the run's tools added and the budget stop in front of its own `toolUseBehavior`. A
+ * copy, so the caller's agent never holds tools bound to a run that has ended.
+ */
+export function budgetedAgent<TAgent extends AnyAgent>(agent: TAgent, run: Run, stop: LoopStop): TAgent {
+  return agent.clone({
+    tools: [...agent.tools, ...openaiAgentsTools(run)],
+    toolUseBehavior: stopThen((outputs) => stop.check(outputs), { fallback: agent.toolUseBehavior }),
+  }) as TAgent;
+}
