@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { CONFIG_NAMES } from '../config/schema.js';
+import { addMcpCommand } from './mcp.js';
 import { serve } from './serve.js';
 
 /** `SPENDGATE_MAX_TTL` → `--max-ttl`, `STRIPE_SECRET_KEY` → `--stripe-secret-key`. */
@@ -44,5 +45,6 @@ export async function main(argv: readonly string[]): Promise<void> {
       });
       await serve(config);
     });
+  addMcpCommand(program);
   await program.parseAsync([...argv]);
 }

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { parseDurationMs } from '../../src/duration.js';
+import { usdToMicros } from '../../src/money.js';
+
+/**
+ * The settings of `spendgate mcp`, under the names the environment, a `--config` JSON file and the flags
+ * share (`SPENDGATE_MCP_STRIPE_USD_CAP` is `--stripe-usd-cap`). This module imports only zod, so the CLI
+ * can declare its flags without loading the MCP SDK.
+ */
+
+export const MCP_VENDORS = ['stripe', 'twilio', 'resend'] as const;
+export type McpVendor = (typeof MCP_VENDORS)[number];
+
+const duration = (name: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const parsed = parseDurationMs(value);
+    if (parsed === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be a duration such as "15m" or a number of seconds`,
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+/** A USD amount, checked exactly (at most six decimals), kept as the number the admin API takes. */
+const usd = (name: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    try {
+      const micros = usdToMicros(value, name);
+      if (micros === 0) throw new Error(`${name} must be more than 0`);
+      return micros / 1_000_000;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid amount' });
+      return z.NEVER;
+    }
+  });
+
+/** `a,b,c` (environment, flags) or a JSON array (config file). */
+const list = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (typeof value === 'string' ? value.split(',') : value))
+  .transform((items) => items.map((item) => item.trim()).filter(Boolean));
+
+const optionalText = z
+  .string()
+  .transform((s) => s.trim())
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const secret = (name: string) =>
+  z.string({ error: `${name} is required` }).min(16, `${name} must be at least 16 characters`);
+
+/** Caps for one vendor's per-session key: `SPENDGATE_MCP_<VENDOR>_USD_CAP` and friends. */
+function vendorCaps<P extends string>(prefix: P) {
+  const cap = (name: string) => usd(name).optional();
+  return {
+    [`${prefix}_USD_CAP`]: cap(`${prefix}_USD_CAP`),
+    [`${prefix}_DAILY_USD_CAP`]: cap(`${prefix}_DAILY_USD_CAP`),
+    [`${prefix}_MAX_USD_PER_CALL`]: cap(`${prefix}_MAX_USD_PER_CALL`),
+  } as Record<`${P}_${'USD_CAP' | 'DAILY_USD_CAP' | 'MAX_USD_PER_CALL'}`, ReturnType<typeof cap>>;
+}
+
+export const mcpConfigSchema = z.object({
+  /** The running proxy (`spendgate serve`) that issues the sessions' keys and forwards their calls. */
+  SPENDGATE_URL: z.url({ error: 'SPENDGATE_URL is required (the proxy, e.g. http://127.0.0.1:8787)' }),
+  /** Issues and revokes the sessions' keys. Never shown to the model or to MCP clients. */
+  SPENDGATE_ADMIN_TOKEN: secret('SPENDGATE_ADMIN_TOKEN'),
+  SPENDGATE_MCP_TRANSPORT: z.enum(['stdio', 'http']).default('stdio'),
+  /** HTTP only. Loopback by default: exposing it is a deliberate choice. */
+  SPENDGATE_MCP_HOST: z.string().min(1).default('127.0.0.1'),
+  SPENDGATE_MCP_PORT: z.coerce.number().int().min(0).max(65535).default(8788),
+  /** HTTP only: the bearer token every MCP client must send. Required with the HTTP transport. */
+  SPENDGATE_MCP_TOKEN: secret('SPENDGATE_MCP_TOKEN').optional(),
+  /** HTTP only: browser origins allowed to connect (`https://app.example`); requests with any other Origin get 403. */
+  SPENDGATE_MCP_ALLOWED_ORIGINS: list.default([]),
+  /** HTTP only: sessions open at once; each holds its own keys. */
+  SPENDGATE_MCP_MAX_SESSIONS: z.coerce.number().int().positive().default(100),
+  /** Vendors a session may spend with; default: every vendor that has a cap below. */
+  SPENDGATE_MCP_VENDORS: list.pipe(z.array(z.enum(MCP_VENDORS))).optional(),
+  ...vendorCaps('SPENDGATE_MCP_STRIPE'),
+  ...vendorCaps('SPENDGATE_MCP_TWILIO'),
+  ...vendorCaps('SPENDGATE_MCP_RESEND'),
+  /** Lifetime of a session's keys; the proxy stops honouring them then, even if this process dies. */
+  SPENDGATE_MCP_TTL: duration('SPENDGATE_MCP_TTL').default(3_600_000),
+  /** A session with no MCP traffic and no call in flight for this long is closed and its keys revoked. */
+  SPENDGATE_MCP_IDLE_TIMEOUT: duration('SPENDGATE_MCP_IDLE_TIMEOUT').default(900_000),
+  /** Charges stating more than this many USD need a person's approval (refused until approvals exist). */
+  SPENDGATE_MCP_APPROVAL_USD: usd('SPENDGATE_MCP_APPROVAL_USD').optional(),
+  /** The SMS sender (E.164 or `MG…`); required when Twilio is enabled. */
+  SPENDGATE_MCP_SMS_FROM: optionalText,
+  /** The email sender (`Acme <billing@acme.test>`); required when Resend is enabled. */
+  SPENDGATE_MCP_EMAIL_FROM: optionalText,
+});
+
+export type McpConfig = z.output<typeof mcpConfigSchema>;
+export const MCP_CONFIG_NAMES = Object.keys(mcpConfigSchema.shape) as (keyof McpConfig)[];

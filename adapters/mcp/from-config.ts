@@ -1,0 +1,71 @@
+import { createSpendgateClient } from '../../src/client/index.js';
+import type { VendorCaps } from '../../src/run/index.js';
+import { chargeCustomerTool, sendEmailTool, sendSmsTool, type SpendTool } from '../../src/tools/index.js';
+import type { McpConfig, McpVendor } from './config.js';
+import type { ServeHttpOptions } from './http.js';
+import { capPrefix, enabledVendors } from './load-config.js';
+import type { McpServeOptions } from './serve-options.js';
+
+/** Everything `spendgate mcp` needs, built from its checked configuration. */
+export interface McpRuntimeOptions {
+  readonly transport: 'stdio' | 'http';
+  readonly serve: McpServeOptions;
+  /** Present with the HTTP transport. */
+  readonly http?: Omit<ServeHttpOptions, keyof McpServeOptions>;
+}
+
+/** Builds the admin client, the per-session budget and the tools from configuration (nothing is sent). */
+export function mcpOptionsFromConfig(
+  config: McpConfig,
+  extra: { readonly log?: (line: string) => void } = {},
+): McpRuntimeOptions {
+  const vendors = enabledVendors(config);
+  const caps: Record<string, VendorCaps> = {};
+  for (const vendor of vendors) caps[vendor] = capsFor(config, vendor);
+  const serve: McpServeOptions = {
+    client: createSpendgateClient({
+      baseUrl: config.SPENDGATE_URL,
+      adminToken: config.SPENDGATE_ADMIN_TOKEN,
+    }),
+    // The budget takes seconds; the config holds milliseconds.
+    budget: { ttl: Math.ceil(config.SPENDGATE_MCP_TTL / 1000), caps },
+    tools: vendors.map((vendor) => toolFor(config, vendor)),
+    idleTimeoutMs: config.SPENDGATE_MCP_IDLE_TIMEOUT,
+    ...(config.SPENDGATE_MCP_APPROVAL_USD === undefined
+      ? {}
+      : { approval: { thresholdUsd: config.SPENDGATE_MCP_APPROVAL_USD } }),
+    ...(extra.log ? { log: extra.log } : {}),
+  };
+  if (config.SPENDGATE_MCP_TRANSPORT === 'stdio') return { transport: 'stdio', serve };
+  return {
+    transport: 'http',
+    serve,
+    http: {
+      // Checked present by loadMcpConfig for the HTTP transport.
+      token: config.SPENDGATE_MCP_TOKEN ?? '',
+      host: config.SPENDGATE_MCP_HOST,
+      port: config.SPENDGATE_MCP_PORT,
+      allowedOrigins: config.SPENDGATE_MCP_ALLOWED_ORIGINS,
+      maxSessions: config.SPENDGATE_MCP_MAX_SESSIONS,
+    },
+  };
+}
+
+function capsFor(config: McpConfig, vendor: McpVendor): VendorCaps {
+  const prefix = capPrefix(vendor);
+  const usdCap = config[`${prefix}_USD_CAP`];
+  const dailyUsdCap = config[`${prefix}_DAILY_USD_CAP`];
+  const maxUsdPerCall = config[`${prefix}_MAX_USD_PER_CALL`];
+  return {
+    ...(usdCap === undefined ? {} : { usdCap }),
+    ...(dailyUsdCap === undefined ? {} : { dailyUsdCap }),
+    ...(maxUsdPerCall === undefined ? {} : { maxUsdPerCall }),
+  };
+}
+
+/** The one tool per vendor; the senders come from configuration, never from the model. */
+function toolFor(config: McpConfig, vendor: McpVendor): SpendTool {
+  if (vendor === 'stripe') return chargeCustomerTool();
+  if (vendor === 'twilio') return sendSmsTool({ from: config.SPENDGATE_MCP_SMS_FROM ?? '' });
+  return sendEmailTool({ from: config.SPENDGATE_MCP_EMAIL_FROM ?? '' });
+}

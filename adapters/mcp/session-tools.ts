@@ -1,0 +1,44 @@
+import type { SpendgateClient } from '../../src/client/index.js';
+import type { SpendTool } from '../../src/tools/index.js';
+import { spendToolAnnotations } from './annotations.js';
+import { approvalRefusal, type ApprovalPolicy } from './approval.js';
+import { budgetTool } from './budget-tool.js';
+import type { McpSession, SessionBudget } from './session.js';
+import type { SessionTool } from './types.js';
+
+export interface SessionToolsOptions {
+  readonly session: McpSession;
+  readonly client: SpendgateClient;
+  /** The spend tools, already narrowed to the budget's vendors (`toolsWithinBudget`). */
+  readonly tools: readonly SpendTool[];
+  readonly approval?: ApprovalPolicy | undefined;
+}
+
+/** What one session serves: its spend tools, each run under the session's keys, and `spendgate_budget`. */
+export function sessionTools(options: SessionToolsOptions): SessionTool[] {
+  return [...options.tools.map((tool) => spendSessionTool(tool, options)), budgetTool(options)];
+}
+
+function spendSessionTool(tool: SpendTool, options: SessionToolsOptions): SessionTool {
+  const { session, approval } = options;
+  return {
+    name: tool.name,
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+    annotations: spendToolAnnotations(tool),
+    async call(input, call) {
+      return approvalRefusal(tool, input, approval) ?? session.call(tool.name, input, call);
+    },
+  };
+}
+
+/**
+ * The tools a budget allows: those whose vendor has a cap. A tool for an uncapped vendor is not listed at
+ * all, rather than listed and refused at every call (a run refuses to issue an uncapped key).
+ */
+export function toolsWithinBudget(tools: readonly SpendTool[], budget: SessionBudget): SpendTool[] {
+  return tools.filter((tool) => {
+    const caps = budget.caps[tool.vendor];
+    return caps?.usdCap !== undefined || caps?.dailyUsdCap !== undefined;
+  });
+}

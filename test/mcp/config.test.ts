@@ -1,0 +1,113 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadMcpConfig, mcpOptionsFromConfig } from '../../adapters/mcp/index.js';
+import { mcpFlagFor } from '../../src/cli/mcp.js';
+import { REPO_ROOT } from './helpers.js';
+
+const BASE = {
+  SPENDGATE_URL: 'http://127.0.0.1:8787',
+  SPENDGATE_ADMIN_TOKEN: 'admin-token-0123456789abcdef',
+  SPENDGATE_MCP_STRIPE_USD_CAP: '50',
+};
+
+describe('spendgate mcp configuration', () => {
+  it('reads the environment, with defaults that keep a session small and local', async () => {
+    const config = await loadMcpConfig({ env: BASE });
+    expect(config).toMatchObject({
+      SPENDGATE_MCP_TRANSPORT: 'stdio',
+      SPENDGATE_MCP_HOST: '127.0.0.1',
+      SPENDGATE_MCP_PORT: 8788,
+      SPENDGATE_MCP_STRIPE_USD_CAP: 50,
+      SPENDGATE_MCP_TTL: 3_600_000,
+      SPENDGATE_MCP_IDLE_TIMEOUT: 900_000,
+      SPENDGATE_MCP_ALLOWED_ORIGINS: [],
+    });
+    const runtime = mcpOptionsFromConfig(config);
+    expect(runtime.transport).toBe('stdio');
+    expect(runtime.serve.tools.map((t) => t.name)).toEqual(['charge_customer']);
+    expect(runtime.serve.budget).toEqual({ ttl: 3600, caps: { stripe: { usdCap: 50 } } });
+  });
+
+  it('lets flags win over the file, and the file over the environment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spendgate-mcp-config-'));
+    const file = join(dir, 'mcp.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        SPENDGATE_MCP_STRIPE_USD_CAP: 20,
+        SPENDGATE_MCP_TTL: '10m',
+        SPENDGATE_MCP_APPROVAL_USD: 5,
+      }),
+    );
+    const config = await loadMcpConfig({ env: BASE, file, overrides: { SPENDGATE_MCP_TTL: '2m' } });
+    expect(config).toMatchObject({
+      SPENDGATE_MCP_STRIPE_USD_CAP: 20,
+      SPENDGATE_MCP_TTL: 120_000,
+      SPENDGATE_MCP_APPROVAL_USD: 5,
+    });
+    expect(mcpOptionsFromConfig(config).serve.approval).toEqual({ thresholdUsd: 5 });
+  });
+
+  it.each([
+    [{ SPENDGATE_MCP_STRIPE_USD_CAP: undefined }, 'SPENDGATE_MCP_VENDORS'],
+    [{ SPENDGATE_MCP_VENDORS: 'stripe,twilio' }, 'SPENDGATE_MCP_TWILIO_USD_CAP'],
+    [{ SPENDGATE_MCP_TWILIO_USD_CAP: '1' }, 'SPENDGATE_MCP_SMS_FROM'],
+    [{ SPENDGATE_MCP_RESEND_DAILY_USD_CAP: '1' }, 'SPENDGATE_MCP_EMAIL_FROM'],
+    [{ SPENDGATE_MCP_VENDORS: 'paypal' }, 'SPENDGATE_MCP_VENDORS'],
+    [{ SPENDGATE_MCP_STRIPE_USD_CAP: '0.0000001' }, 'SPENDGATE_MCP_STRIPE_USD_CAP'],
+    [{ SPENDGATE_MCP_TRANSPORT: 'http' }, 'SPENDGATE_MCP_TOKEN'],
+    [
+      { SPENDGATE_MCP_TRANSPORT: 'http', SPENDGATE_MCP_TOKEN: BASE.SPENDGATE_ADMIN_TOKEN },
+      'SPENDGATE_MCP_TOKEN',
+    ],
+    [{ SPENDGATE_URL: undefined }, 'SPENDGATE_URL'],
+  ])('refuses %j, naming %s', async (change, name) => {
+    await expect(loadMcpConfig({ env: { ...BASE, ...change } })).rejects.toMatchObject({
+      code: 'bad_request',
+      details: { param: name },
+    });
+  });
+
+  it('names a bad secret without repeating its value', async () => {
+    const error = await loadMcpConfig({ env: { ...BASE, SPENDGATE_ADMIN_TOKEN: 'short-secret' } }).then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+    expect(error?.message).toContain('SPENDGATE_ADMIN_TOKEN');
+    expect(error?.message).not.toContain('short-secret');
+  });
+
+  it('builds the HTTP options, loopback unless told otherwise', async () => {
+    const config = await loadMcpConfig({
+      env: {
+        ...BASE,
+        SPENDGATE_MCP_TRANSPORT: 'http',
+        SPENDGATE_MCP_TOKEN: 'mcp-token-0123456789abcdef',
+        SPENDGATE_MCP_ALLOWED_ORIGINS: 'https://a.example, https://b.example',
+      },
+    });
+    expect(mcpOptionsFromConfig(config).http).toEqual({
+      token: 'mcp-token-0123456789abcdef',
+      host: '127.0.0.1',
+      port: 8788,
+      allowedOrigins: ['https://a.example', 'https://b.example'],
+      maxSessions: 100,
+    });
+  });
+
+  it('loads the example config file as it ships', async () => {
+    const config = await loadMcpConfig({ file: join(REPO_ROOT, 'examples/mcp/spendgate-mcp.config.json') });
+    expect(mcpOptionsFromConfig(config).serve.budget.caps).toEqual({
+      stripe: { usdCap: 25, maxUsdPerCall: 10 },
+    });
+  });
+
+  it('maps each setting to its flag', () => {
+    expect(mcpFlagFor('SPENDGATE_MCP_STRIPE_USD_CAP')).toBe('--stripe-usd-cap');
+    expect(mcpFlagFor('SPENDGATE_MCP_IDLE_TIMEOUT')).toBe('--idle-timeout');
+    expect(mcpFlagFor('SPENDGATE_URL')).toBe('--url');
+    expect(mcpFlagFor('SPENDGATE_ADMIN_TOKEN')).toBe('--admin-token');
+  });
+});

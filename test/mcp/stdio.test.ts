@@ -1,0 +1,151 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STACK_ADMIN_TOKEN, startAgentStack, type AgentStack } from '../helpers/agent-stack.js';
+import { bodyOf, chargeUntilRefused, connectStdio, eventually, REPO_ROOT } from './helpers.js';
+
+/**
+ * `spendgate mcp --stdio` as a real child process (spawned from source by the SDK's StdioClientTransport),
+ * against a real proxy in front of fake Stripe/Twilio/Resend. Each test gets its own process and session.
+ */
+
+let stack: AgentStack;
+
+beforeAll(async () => {
+  stack = await startAgentStack();
+});
+
+afterAll(async () => {
+  await stack.close();
+});
+
+describe('spendgate mcp --stdio', () => {
+  it("charges exactly the cap's worth, then answers isError with cap_exhausted", async () => {
+    const before = stack.charges();
+    const session = await connectStdio({ proxyUrl: stack.proxyUrl, flags: ['--stripe-usd-cap', '50'] });
+    try {
+      const { tools } = await session.client.listTools();
+      // Only Stripe has a cap, so no SMS or email tool is listed at all.
+      expect(tools.map((t) => t.name).sort()).toEqual(['charge_customer', 'spendgate_budget']);
+      const charge = tools.find((t) => t.name === 'charge_customer');
+      expect(charge?.annotations).toEqual({
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: true,
+      });
+      expect(charge?.inputSchema.required).toEqual(['customer', 'amount', 'currency', 'description']);
+
+      const results = await chargeUntilRefused(session.client, 8);
+      expect(results.filter((r) => !r.isError)).toHaveLength(5);
+      const refusal = results.at(-1);
+      expect(refusal?.isError).toBe(true);
+      expect(bodyOf(refusal)).toMatchObject({
+        ok: false,
+        error: 'cap_exhausted',
+        retryable: false,
+        remaining_budget_usd: 0,
+      });
+      expect(stack.charges() - before).toBe(5);
+
+      const budget = bodyOf(await session.client.callTool({ name: 'spendgate_budget', arguments: {} }));
+      expect(budget).toMatchObject({
+        ok: true,
+        vendors: [{ vendor: 'stripe', spent_usd: 50, held_usd: 0, remaining_usd: 0, usd_cap: 50 }],
+      });
+      // Nothing the model or the client sees holds the admin token.
+      expect(JSON.stringify({ tools, results, budget })).not.toContain(STACK_ADMIN_TOKEN);
+    } finally {
+      await session.client.close();
+    }
+  });
+
+  it('issues the key at initialisation, and closing the session revokes it', async () => {
+    const session = await connectStdio({ proxyUrl: stack.proxyUrl, flags: ['--stripe-usd-cap', '5'] });
+    let keyId: string | undefined;
+    try {
+      // No tool call yet: the session's initialisation started its run.
+      expect(await eventually(async () => (await activeSessionKeys()).length === 1)).toBe(true);
+      keyId = (await activeSessionKeys())[0]?.id;
+      const result = await session.client.callTool({ name: 'charge_customer', arguments: CHARGE_1 });
+      expect(bodyOf(result)).toMatchObject({ ok: true });
+    } finally {
+      await session.client.close();
+    }
+    const revoked = await eventually(
+      async () => (await stack.client.getKey(keyId ?? '')).status === 'revoked',
+    );
+    expect(revoked, session.stderr()).toBe(true);
+    expect(session.stderr()).toMatch(/closed \(client_disconnected\); keys revoked/);
+    // It exited by itself once stdin ended: the client did not have to signal it.
+    expect(session.stderr()).not.toContain('received SIGTERM');
+  });
+
+  it('SIGTERM (server shutdown) revokes the key before the process exits', async () => {
+    const session = await connectStdio({ proxyUrl: stack.proxyUrl, flags: ['--stripe-usd-cap', '5'] });
+    try {
+      expect(await eventually(async () => (await activeSessionKeys()).length === 1)).toBe(true);
+      const [key] = await activeSessionKeys();
+      const pid = session.transport.pid;
+      expect(pid).not.toBeNull();
+      process.kill(pid ?? 0, 'SIGTERM');
+      const revoked = await eventually(
+        async () => (await stack.client.getKey(key?.id ?? '')).status === 'revoked',
+      );
+      expect(revoked, session.stderr()).toBe(true);
+      expect(session.stderr()).toMatch(/received SIGTERM[\s\S]*closed \(shutdown\); keys revoked/);
+    } finally {
+      await session.client.close();
+    }
+  });
+
+  it('a killed client revokes the key: the server sees stdin end, revokes and exits', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/mcp/fixtures/stdio-client.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SPENDGATE_URL: stack.proxyUrl, SPENDGATE_ADMIN_TOKEN: STACK_ADMIN_TOKEN },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let serverPid: number | undefined;
+    try {
+      const [line] = (await Promise.race([
+        once(createInterface({ input: child.stdout }), 'line'),
+        once(child, 'exit').then(() => ['{}']),
+      ])) as [string];
+      const ready = JSON.parse(line) as { serverPid?: number; isError?: boolean };
+      serverPid = ready.serverPid;
+      expect(ready).toMatchObject({ isError: false });
+      const [key] = await activeSessionKeys();
+      expect(key).toBeDefined();
+
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      const revoked = await eventually(
+        async () => (await stack.client.getKey(key?.id ?? '')).status === 'revoked',
+      );
+      expect(revoked).toBe(true);
+      expect(await eventually(async () => !isAlive(serverPid))).toBe(true);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      if (isAlive(serverPid)) process.kill(serverPid ?? 0, 'SIGKILL');
+    }
+  });
+});
+
+const CHARGE_1 = { customer: 'cus_ada', amount: 100, currency: 'usd', description: 'One dollar' };
+
+/** Session keys (label `mcp-…`) still active on this proxy. */
+async function activeSessionKeys() {
+  const { data } = await stack.client.listKeys({ labelPrefix: 'mcp-', status: 'active' });
+  return data;
+}
+
+function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
