@@ -256,6 +256,10 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     }
     if (vendorRequest.contentType) headers['content-type'] = vendorRequest.contentType;
     headers['accept-encoding'] = 'identity';
+    const clientIdempotencyKey = headers['idempotency-key'];
+    if (clientIdempotencyKey !== undefined && state.key) {
+      headers['idempotency-key'] = vendorIdempotencyKey(state.key.id, clientIdempotencyKey);
+    }
     Object.assign(headers, upstream.headers);
     const forwardPath = upstream.path.split('/').map(encodeURIComponent).join('/');
 
@@ -308,7 +312,12 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     if (response.status >= 200 && response.status < 300) {
       const pricing = { fxRates: ctx.config.SPENDGATE_FX_RATES };
       settled = configured.vendor.actualCost(vendorRequest, vendorResponse, amount, pricing);
-      const objectId = configured.vendor.createdObjectId(vendorRequest, vendorResponse);
+      // A vendor replay answering a call the ledger saw as new is someone else's operation: its object is
+      // not this key's to confirm, capture or refund.
+      const foreignReplay = !reservation.replay && response.headers['idempotent-replayed'] === 'true';
+      const objectId = foreignReplay
+        ? null
+        : configured.vendor.createdObjectId(vendorRequest, vendorResponse);
       // A replay may settle too: it is how an SDK retry after a 5xx turns uncertain spend into settled spend.
       action = { kind: 'settled', amount: settled, objectId };
       settlement = 'settled';
@@ -351,6 +360,10 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     for (const [name, value] of Object.entries(response.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name)) continue;
       reply.header(name, value);
+    }
+    // The vendor echoes the key it was sent; the client sees its own.
+    if (response.headers['idempotency-key'] !== undefined && clientIdempotencyKey !== undefined) {
+      reply.header('idempotency-key', clientIdempotencyKey);
     }
     if (ctx.sandbox) reply.header('spendgate-sandbox', 'true');
     return reply.code(response.status).send(response.body);
@@ -403,6 +416,16 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       ...row,
     };
   }
+}
+
+/**
+ * The idempotency key the vendor sees: scoped to the vault key. Stripe scopes keys by account, so without
+ * this two vault keys of one account that chose the same key (a guessable tool-call id) would get each
+ * other's saved answers, and with them each other's objects. Deterministic, so an SDK retry maps to the same
+ * vendor key; hashed, so it stays within the vendors' 255-character limit.
+ */
+export function vendorIdempotencyKey(keyId: string, clientKey: string): string {
+  return `sg_${keyId}_${createHash('sha256').update(clientKey).digest('hex').slice(0, 40)}`;
 }
 
 function reserveRefusal(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { systemClock, utcDay } from './clock.js';
 import { capRefusal } from './cap-check.js';
+import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
 import { REAPED, reapedAuditRow } from './reaped.js';
 import type {
   AuditQuery,
@@ -157,7 +158,9 @@ export class MemoryStore implements Store {
 
     const claim = input.idempotency;
     const claimId = claim ? `${row.key.id}\u0000${claim.key}` : null;
-    const existing = claimId ? this.#reservations.get(this.#idempotency.get(claimId) ?? '') : undefined;
+    const claimed = claimId ? this.#reservations.get(this.#idempotency.get(claimId) ?? '') : undefined;
+    // A claim older than the vendor's memory of it is no claim: the repeat is a new operation.
+    const existing = claimed && now - claimed.createdAt < IDEMPOTENCY_WINDOW_MS ? claimed : undefined;
     if (existing && claim) {
       if (existing.fingerprint !== claim.fingerprint) {
         return { ok: false, code: 'idempotency_mismatch', key: this.#snapshot(row) };

@@ -1,3 +1,4 @@
+import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
 import type pg from 'pg';
 
 export interface PostgresMigration {
@@ -188,6 +189,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       v_now BIGINT := COALESCE(p_clock, floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint);
       v_today DATE := DATE '1970-01-01' + (v_now / 86400000)::int;
       v_id TEXT := p_reservation_id;
+      v_claimed BOOLEAN;
       k RECORD;
       r RECORD;
     BEGIN
@@ -196,9 +198,16 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         RETURN QUERY SELECT 'key_invalid'::text, NULL::text, NULL::json;
         RETURN;
       END IF;
-      SELECT id, status, fingerprint INTO r FROM reservations
+      SELECT id, status, fingerprint, created_at INTO r FROM reservations
         WHERE key_id = p_key_id AND idempotency_key = p_idempotency_key;
-      IF FOUND THEN
+      v_claimed := FOUND;
+      -- A claim older than the vendor's memory of it is no claim: the repeat is a new operation, so it
+      -- reserves again.
+      IF v_claimed AND r.created_at <= v_now - ${IDEMPOTENCY_WINDOW_MS} THEN
+        UPDATE reservations SET idempotency_key = NULL WHERE id = r.id;
+        v_claimed := false;
+      END IF;
+      IF v_claimed THEN
         -- Status and expiry first: a replay must not outlive a revoke.
         IF k.status = 'revoked' OR k.expires_at <= v_now THEN
           RETURN QUERY SELECT 'refused'::text, NULL::text, NULL::json;

@@ -3,6 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from './clock.js';
 import { systemClock, utcDay } from './clock.js';
 import { capRefusal } from './cap-check.js';
+import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
 import { reapedAuditRow, REPLACE_REAPED } from './reaped.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import type {
@@ -66,6 +67,7 @@ interface ReservationRow {
   day: string;
   status: string;
   fingerprint: string | null;
+  created_at: number;
 }
 
 /**
@@ -254,6 +256,11 @@ export class SqliteStore implements Store {
           input.keyId,
           claim.key,
         ) as ReservationRow | undefined;
+        // A claim older than the vendor's memory of it is no claim: the repeat is a new operation.
+        if (existing && now - existing.created_at >= IDEMPOTENCY_WINDOW_MS) {
+          this.#sql('UPDATE reservations SET idempotency_key = NULL WHERE id = ?').run(existing.id);
+          existing = undefined;
+        }
       }
       if (existing && claim) {
         const key = this.#sql('SELECT * FROM keys WHERE id = ?').get(input.keyId) as KeyRow | undefined;

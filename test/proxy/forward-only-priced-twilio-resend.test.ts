@@ -197,4 +197,47 @@ describe('the proxy forwards only what it priced (Twilio, Resend)', () => {
       ).rejects.toThrow(/SPENDGATE_RESEND_BASE_URL/);
     }
   });
+
+  it('refuses what could cost more than priced: long bodies, empty media, header recipients, the Account resource', async () => {
+    const tw = await twilioKey();
+    const long = await sms(tw.token, `To=%2B15551234567&From=%2B15017122661&Body=${'x'.repeat(1601)}`);
+    expect(long.json).toMatchObject({ code: 'param_invalid', error: { param: 'Body' } });
+    const emptyMedia = await sms(tw.token, 'To=%2B15551234567&From=%2B15017122661&Body=hi&MediaUrl=');
+    expect(emptyMedia.json).toMatchObject({ code: 'param_invalid', error: { param: 'MediaUrl' } });
+    const account = await t.call('GET', `/2010-04-01/Accounts/${SID}.json`, { token: tw.token });
+    expect(account.json).toMatchObject({ code: 'cost_unknown' });
+    expect(twilioFake.requests).toHaveLength(0);
+    const rs = await resendKey();
+    const bcc = await t.call('POST', '/resend/emails', {
+      token: rs.token,
+      body: JSON.stringify({
+        from: 'a@example.com',
+        to: 'x@example.com',
+        subject: 's',
+        text: 't',
+        headers: { BCC: 'p@q.co' },
+      }),
+      headers: JSON_TYPE,
+    });
+    expect(bcc.json).toMatchObject({ code: 'param_invalid' });
+    expect(resendFake.requests).toHaveLength(0);
+  });
+
+  it('prices a comma-separated recipient string by its addresses', async () => {
+    const { id, token } = await resendKey();
+    resendFake.failNext({ status: 422 });
+    const res = await t.call('POST', '/resend/emails', {
+      token,
+      body: JSON.stringify({
+        from: 'a@example.com',
+        to: 'x@example.com, Bob <b@example.com>',
+        subject: 's',
+        text: 't',
+      }),
+      headers: JSON_TYPE,
+    });
+    expect(res.status).toBe(422);
+    const audit = await t.admin('GET', `/v1/audit?key_id=${id}`);
+    expect(audit.json.data[0]).toMatchObject({ cost_usd_reserved: 0.0018, settlement: 'released' });
+  });
 });

@@ -314,4 +314,45 @@ describe('the proxy forwards only what it priced (Stripe)', () => {
     const withBody = await s.t.call('GET', '/v1/payment_intents', { token, body: 'amount=1', headers: FORM });
     expect(withBody.json).toMatchObject({ code: 'param_not_allowed' });
   });
+
+  it("keeps each key to its own objects: no cancel, update or delete of another key's", async () => {
+    const owner = await key();
+    const other = await key();
+    const intent = (await post(owner.token, '/v1/payment_intents', 'amount=50&currency=usd')).json
+      .id as string;
+    const customer = (await post(owner.token, '/v1/customers', 'email=a%40b.c')).json.id as string;
+    const before = s.fake.requests.length;
+    const cancel = await post(
+      other.token,
+      `/v1/payment_intents/${intent}/cancel`,
+      'cancellation_reason=abandoned',
+    );
+    expect(cancel.json).toMatchObject({ code: 'cost_unknown' });
+    const update = await post(other.token, `/v1/customers/${customer}`, 'email=evil%40x.y');
+    expect(update.json).toMatchObject({ code: 'cost_unknown' });
+    const del = await s.t.call('DELETE', `/v1/customers/${customer}`, { token: other.token });
+    expect(del.json).toMatchObject({ code: 'cost_unknown' });
+    expect(s.fake.requests).toHaveLength(before);
+    expect((await post(owner.token, `/v1/customers/${customer}`, 'name=Ada')).status).toBe(200);
+    expect((await post(owner.token, `/v1/payment_intents/${intent}/cancel`, '')).json).toMatchObject({
+      status: 'canceled',
+    });
+  });
+
+  it("scopes idempotency keys to the vault key, so one key can never take over another's saved answer", async () => {
+    const victim = await key();
+    const attacker = await key();
+    const body = 'amount=50&currency=usd&payment_method=pm_card_visa&confirm=true';
+    const headers = { 'idempotency-key': 'call-1' };
+    const paid = await post(victim.token, '/v1/payment_intents', body, headers);
+    const copy = await post(attacker.token, '/v1/payment_intents', body, headers);
+    expect(copy.status).toBe(200);
+    expect(copy.json.id).not.toBe(paid.json.id);
+    // The client sees its own key; the vendor saw two different ones.
+    expect(copy.headers.get('idempotency-key')).toBe('call-1');
+    const sent = s.fake.requests.map((r) => r.headers['idempotency-key']);
+    expect(new Set(sent).size).toBe(2);
+    const refund = await post(attacker.token, '/v1/refunds', `payment_intent=${paid.json.id}`);
+    expect(refund.json).toMatchObject({ code: 'cost_unknown' });
+  });
 });

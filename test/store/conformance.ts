@@ -432,6 +432,25 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
       expect(await store.reapExpired()).toBe(0);
     });
 
+    it('lets an idempotency claim lapse after 23 hours, before the vendor forgets the key', async () => {
+      const key = await store.issueKey(newKey({ usdCap: 10 * USD, expiresAt: time + 2 * DAY }));
+      const claim = { key: 'idem-old', fingerprint: 'f' };
+      const first = await store.reserve({ keyId: key.id, amount: 2 * USD, idempotency: claim });
+      if (!first.ok) throw new Error('expected a reservation');
+      await store.settle({ reservationId: first.reservationId, amount: 2 * USD });
+      time += 22 * 3600_000;
+      expect(await store.reserve({ keyId: key.id, amount: 2 * USD, idempotency: claim })).toMatchObject({
+        ok: true,
+        replay: true,
+      });
+      time += 3600_000;
+      // The vendor may now run it again as a new request: so it must reserve again.
+      const later = await store.reserve({ keyId: key.id, amount: 2 * USD, idempotency: claim });
+      expect(later).toMatchObject({ ok: true, replay: false });
+      if (later.ok) expect(later.reservationId).not.toBe(first.reservationId);
+      expect(await store.getKey(key.id)).toMatchObject({ spent: 2 * USD, reserved: 2 * USD, calls: 2 });
+    });
+
     it('gives a retried released claim a fresh reservation id, so a late finish of the first cannot touch it', async () => {
       const key = await store.issueKey(newKey());
       const claim = { key: 'idem-fresh', fingerprint: 'f' };

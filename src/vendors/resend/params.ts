@@ -26,7 +26,13 @@ export const emailSchema = params({
   subject: text,
   html: text,
   text,
-  headers: z.record(z.string(), z.string()).nullable(),
+  // Custom headers may not add recipients: a Cc or Bcc here would be mail the price never counted.
+  headers: z
+    .record(
+      z.string().refine((name) => !/^(to|cc|bcc)$/i.test(name.trim()), 'may not set To, Cc or Bcc'),
+      z.string(),
+    )
+    .nullable(),
   attachments: z.array(attachment).nullable(),
   tags: z.array(params({ name: z.string(), value: z.string() })).nullable(),
   scheduled_at: text,

@@ -61,11 +61,20 @@ export function countRecipients(email: unknown): number | null {
   for (const name of ['to', 'cc', 'bcc'] as const) {
     const value = fields[name];
     if (value === undefined || value === null) continue;
-    if (typeof value === 'string') total += 1;
-    else if (Array.isArray(value) && value.every((item) => typeof item === 'string')) total += value.length;
+    if (typeof value === 'string') total += addresses(value);
+    else if (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+      total += value.reduce((sum, item) => sum + addresses(item), 0);
     else return null;
   }
   return Math.max(total, 1);
+}
+
+/**
+ * How many addresses one recipient string may hold: a comma-separated list (`"a@x.co, Bob <b@x.co>"`) could be
+ * split by the vendor, so every `@` counts as one, and a string with none still counts once.
+ */
+function addresses(value: string): number {
+  return Math.max(1, value.split('@').length - 1);
 }
 
 function malformed(subject: string): CostEstimate {

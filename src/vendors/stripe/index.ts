@@ -5,6 +5,8 @@ import { checkStripeParams, estimateStripeCost, stripeResponseCost } from './pri
 
 /** Calls that create a payment, whose response states the amount that moved. */
 const CREATES = new Set(['/v1/payment_intents', '/v1/charges']);
+/** Creates whose object the key may later act on (confirm, capture, refund, update, delete). */
+const OWNED = new Set([...CREATES, '/v1/customers']);
 
 function header(headers: IncomingHttpHeaders, name: string): string | null {
   const value = headers[name];
@@ -43,7 +45,7 @@ export function createStripeVendor(): Vendor {
     actualCost: (request, response, estimate, context) =>
       CREATES.has(request.path) ? (stripeResponseCost(response.json, context) ?? estimate) : estimate,
     createdObjectId(request, response) {
-      if (request.method !== 'POST' || !CREATES.has(request.path)) return null;
+      if (request.method !== 'POST' || !OWNED.has(request.path)) return null;
       const id = (response.json as { id?: unknown } | undefined)?.id;
       return typeof id === 'string' ? id : null;
     },

@@ -23,6 +23,16 @@ const coveredIntent: Rule = (request) => {
   };
 };
 
+/** A customer may be changed only by the key that created it: its payment methods decide who pays. */
+const coveredCustomer: Rule = (request) => {
+  const id = request.path.split('/')[3] ?? '';
+  return {
+    kind: 'covered',
+    objectId: id,
+    message: `Customer ${id} was not created with this key, so this key cannot change or delete it`,
+  };
+};
+
 const coveredCharge: Rule = (request) => {
   const id = request.path.split('/')[3] ?? '';
   return {
@@ -67,7 +77,7 @@ const POST_RULES: ReadonlyArray<readonly [string, z.ZodType, Rule]> = [
   ['/v1/payment_intents/*', schemas.intentUpdate, coveredIntent],
   ['/v1/payment_intents/*/confirm', schemas.intentConfirm, coveredIntent],
   ['/v1/payment_intents/*/capture', schemas.intentCapture, coveredIntent],
-  ['/v1/payment_intents/*/cancel', schemas.intentCancel, () => FREE],
+  ['/v1/payment_intents/*/cancel', schemas.intentCancel, coveredIntent],
   ['/v1/charges', schemas.chargeCreate, ownAmount],
   ['/v1/charges/*/capture', schemas.chargeCapture, coveredCharge],
   ['/v1/refunds', schemas.refundCreate, refund],
@@ -75,7 +85,7 @@ const POST_RULES: ReadonlyArray<readonly [string, z.ZodType, Rule]> = [
   ['/v1/payouts', schemas.payoutCreate, ownAmount],
   ['/v1/transfers', schemas.transferCreate, ownAmount],
   ['/v1/customers', schemas.customerCreate, () => FREE],
-  ['/v1/customers/*', schemas.customerUpdate, () => FREE],
+  ['/v1/customers/*', schemas.customerUpdate, coveredCustomer],
 ];
 
 function postRule(path: string) {
@@ -92,8 +102,22 @@ export function checkStripeParams(request: VendorRequest): void {
   if (rule) checkParams(rule[1], request.params, { endpoint: `POST ${rule[0]}`, style: 'form' });
 }
 
+/**
+ * A DELETE moves no money by itself, but it destroys (a customer, a subscription, a webhook endpoint): only an
+ * object this key created may be deleted through it. It carries no parameters (the proxy refuses them).
+ */
+function coveredDelete(request: VendorRequest): CostEstimate {
+  const id = request.path.split('/').at(-1) ?? '';
+  return {
+    kind: 'covered',
+    objectId: id,
+    message: `${id} was not created with this key, so this key cannot delete it`,
+  };
+}
+
 export function estimateStripeCost(request: VendorRequest, context: PricingContext): CostEstimate {
-  if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'DELETE') return FREE;
+  if (request.method === 'GET' || request.method === 'HEAD') return FREE;
+  if (request.method === 'DELETE') return coveredDelete(request);
   if (request.method !== 'POST') {
     return { kind: 'refused', message: `${request.method} ${request.path} is not priced` };
   }

@@ -12,6 +12,19 @@ import {
 export type { TwilioPricing } from './pricing.js';
 export { countSmsSegments, smsSegments, type SegmentCount, type SmsEncoding } from './segments.js';
 
+/**
+ * The only Twilio resources spendgate forwards: Messages (and their media). Everything else stays out, and
+ * above all the Account resource, whose reads return the master auth token.
+ */
+const MESSAGES_API = /^\/2010-04-01\/Accounts\/[^/]+\/Messages(?:\.json$|\/)/;
+
+function notMessages(request: { readonly method: string; readonly path: string }) {
+  return {
+    kind: 'refused' as const,
+    message: `${request.method} ${request.path} is outside Twilio's Messages API, the only part spendgate forwards`,
+  };
+}
+
 /** `/2010-04-01/Accounts/{sid}` followed by `/…` or `.json`: the segment the real AccountSid goes into. */
 const ACCOUNT_PATH = /^(\/2010-04-01\/Accounts\/)[^/]+?(\.json|\/.*)?$/;
 
@@ -34,7 +47,8 @@ export function createTwilioVendor(options: TwilioPricing = {}): Vendor {
     checkParams: checkTwilioParams,
     // The Messages API documents no idempotency key: a retried create sends (and bills) a second message.
     idempotencyKey: () => null,
-    estimateCost: (request) => estimateTwilioCost(request, prices),
+    estimateCost: (request) =>
+      MESSAGES_API.test(request.path) ? estimateTwilioCost(request, prices) : notMessages(request),
     actualCost: (request, response, estimate) => twilioResponseCost(request, response.json) ?? estimate,
     createdObjectId: () => null,
     upstream(request, secrets) {

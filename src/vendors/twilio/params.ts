@@ -9,14 +9,18 @@ import type { VendorRequest } from '../types.js';
  */
 const { text } = form;
 const oneOrMany = z.union([text, form.list]);
+/** An empty MediaUrl could leave Twilio sending a long SMS where one MMS was priced. */
+const mediaUrls = z.union([z.string().min(1), z.array(z.string().min(1))]);
 
 const messageCreate = params({
   To: text,
   From: text,
   MessagingServiceSid: text,
   FallbackFrom: text,
-  Body: text,
-  MediaUrl: oneOrMany,
+  // Twilio refuses a body over 1,600 characters (error 21617); refusing it here also bounds the work of
+  // counting its segments.
+  Body: z.string().max(1600, 'must be at most 1,600 characters (Twilio’s limit)'),
+  MediaUrl: mediaUrls,
   SendAsMms: text,
   ContentSid: text,
   ContentVariables: text,
