@@ -30,30 +30,51 @@ export interface RecorderOptions {
   readonly journal?: OwnedJournal | undefined;
   /** How often unapplied journal entries are retried (default 1 s). */
   readonly retryMs?: number;
+  /** Most journal entries applied to the ledger at once (default 4). */
+  readonly maxApplying?: number;
 }
 
 export function createRecorder(options: RecorderOptions): Recorder {
   const { store, logger, journal } = options;
   const inFlight = new Set<Promise<unknown>>();
   const applying = new Set<string>();
+  const queued = new Set<string>();
   const track = (task: Promise<unknown>) => {
     inFlight.add(task);
     void task.finally(() => inFlight.delete(task));
   };
 
   /** Applies a journaled entry once at a time; on success it is done, on failure it waits for the retry. */
+  // Background applies are few at a time: each holds a key's row lock until it commits, and a crowd of them
+  // on one hot key only makes PostgreSQL's lock waits longer for the reservations behind them.
+  const maxApplying = options.maxApplying ?? 4;
+  const waiting: LedgerEntry[] = [];
+  const pump = () => {
+    while (journal && applying.size < maxApplying && waiting.length > 0) {
+      const entry = waiting.shift() as LedgerEntry;
+      const id = entryId(entry);
+      track(
+        applyEntry(store, entry)
+          .then(() => journal.file.done(id))
+          .catch((err: unknown) =>
+            logger.warn({ err: errorSummary(err), request_id: id }, 'ledger write deferred'),
+          )
+          .finally(() => {
+            applying.delete(id);
+            queued.delete(id);
+            pump();
+          }),
+      );
+      applying.add(id);
+    }
+  };
+  /** Queues a journaled entry for the ledger, once; on failure it waits for the next retry tick. */
   const applyJournaled = (entry: LedgerEntry) => {
     const id = entryId(entry);
-    if (!journal || applying.has(id)) return;
-    applying.add(id);
-    track(
-      applyEntry(store, entry)
-        .then(() => journal.file.done(id))
-        .catch((err: unknown) =>
-          logger.warn({ err: errorSummary(err), request_id: id }, 'ledger write deferred'),
-        )
-        .finally(() => applying.delete(id)),
-    );
+    if (!journal || queued.has(id)) return;
+    queued.add(id);
+    waiting.push(entry);
+    pump();
   };
 
   const direct = (entry: LedgerEntry) =>
@@ -103,7 +124,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     },
     async drain(deadlineMs) {
       const deadline = performance.now() + deadlineMs;
-      while (inFlight.size > 0) {
+      while (inFlight.size > 0 || waiting.length > 0) {
         const left = deadline - performance.now();
         if (left <= 0) return false;
         let timer: NodeJS.Timeout | undefined;

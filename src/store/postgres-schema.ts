@@ -164,6 +164,12 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       (SELECT sum(amount) FROM reservations r WHERE r.key_id = k.id AND r.status = 'uncertain'), 0);
     -- One row per proxied call: journal replays insert with ON CONFLICT DO NOTHING on this.
     CREATE UNIQUE INDEX audit_request ON audit (request_id);
+    -- A settlement touches keys, reservations and audit with every index of each in one statement. Past 16
+    -- relations PostgreSQL leaves its per-backend fast-path locks for the shared lock table, whose LWLock
+    -- then shows up as a wait under load. audit_request takes audit_ts's place: a time window is read newest
+    -- first along the primary key instead.
+    DROP INDEX IF EXISTS audit_ts;
+
     -- Leases: a reservation in flight belongs to an instance, and lapses with the instance's lease.
     ALTER TABLE reservations ADD COLUMN instance_id TEXT;
     ALTER TABLE reservations ADD COLUMN request_id TEXT;
