@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../../src/duration.js';
+import { durationField } from '../../src/config/duration-field.js';
 import { usdToMicros } from '../../src/money.js';
 
 /**
@@ -11,18 +11,7 @@ import { usdToMicros } from '../../src/money.js';
 export const MCP_VENDORS = ['stripe', 'twilio', 'resend'] as const;
 export type McpVendor = (typeof MCP_VENDORS)[number];
 
-const duration = (name: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const parsed = parseDurationMs(value);
-    if (parsed === null) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${name} must be a duration such as "15m" or a number of seconds`,
-      });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+const duration = (name: string) => durationField(name, '15m');
 
 /** A USD amount, checked exactly (at most six decimals), kept as the number the admin API takes. */
 const usd = (name: string) =>

@@ -1,19 +1,8 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../duration.js';
+import { durationField } from './duration-field.js';
 import { usdToMicros } from '../money.js';
 
-const duration = (name: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const parsed = parseDurationMs(value);
-    if (parsed === null) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${name} must be a duration such as "30m" or a number of seconds`,
-      });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+const duration = (name: string) => durationField(name);
 
 const usd = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
