@@ -71,7 +71,8 @@ describe('charge_customer', () => {
     expect(result.payment_intent).toMatch(/^pi_/);
     expect(result.remaining_budget_usd).toBe(30);
     const sent = stack.fakes.stripe.requests.at(-1);
-    expect(sent?.headers['idempotency-key']).toMatch(/^spendgate-[0-9a-f]{40}$/);
+    // The tool sends `spendgate-<hash>`; the proxy scopes it to the vault key before the vendor sees it.
+    expect(sent?.headers['idempotency-key']).toMatch(/^sg_key_[0-9a-f]+_[0-9a-f]{40}$/);
     expect(sent?.body.toString()).toContain('confirm=true');
   });
 
@@ -185,7 +186,7 @@ describe('send_email', () => {
     );
     expect(result).toMatchObject({ ok: true, to: ['ada@example.com'] });
     const sent = stack.fakes.resend.requests.at(-1);
-    expect(sent?.headers['idempotency-key']).toMatch(/^spendgate-/);
+    expect(sent?.headers['idempotency-key']).toMatch(/^sg_key_[0-9a-f]+_[0-9a-f]{40}$/);
     expect(JSON.parse(sent?.body.toString() ?? '{}')).toMatchObject({
       from: 'Acme <billing@acme.test>',
       subject: 'Receipt',
