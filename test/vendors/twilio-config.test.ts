@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { flagFor } from '../../src/cli/main.js';
 import { loadConfig, type LoadConfigOptions } from '../../src/config/load-config.js';
 import { buildVendors } from '../../src/vendors/registry.js';
-import type { CostEstimate, VendorRequest } from '../../src/vendors/types.js';
+import type { CostEstimate } from '../../src/vendors/types.js';
+import { messageCreate } from '../helpers/twilio-request.js';
 
 const token = { SPENDGATE_ADMIN_TOKEN: 'config-admin-token-000000' };
-const MESSAGES = '/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json';
 
 /** The Twilio vendor the proxy builds from this configuration, pricing one message create. */
 async function pricer(options: LoadConfigOptions) {
@@ -16,16 +16,7 @@ async function pricer(options: LoadConfigOptions) {
   const twilio = buildVendors(config).get('twilio');
   if (!twilio) throw new Error('no twilio vendor');
   return (params: Record<string, unknown>): CostEstimate => {
-    const request = {
-      method: 'POST',
-      path: MESSAGES,
-      query: '',
-      headers: {},
-      params,
-      body: Buffer.alloc(0),
-      contentType: null,
-    } as VendorRequest;
-    return twilio.vendor.estimateCost(request, { fxRates: {} });
+    return twilio.vendor.estimateCost(messageCreate(params), { fxRates: {} });
   };
 }
 

@@ -5,21 +5,11 @@ import {
   NANP_OUTSIDE_US_AND_CANADA,
 } from '../../src/vendors/twilio/price-table.js';
 import { createTwilioVendor, type TwilioPricing } from '../../src/vendors/twilio/index.js';
-import type { CostEstimate, VendorRequest } from '../../src/vendors/types.js';
-
-const MESSAGES = '/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json';
+import type { CostEstimate } from '../../src/vendors/types.js';
+import { messageCreate } from '../helpers/twilio-request.js';
 
 function estimate(params: Record<string, unknown>, options: TwilioPricing = {}): CostEstimate {
-  const request = {
-    method: 'POST',
-    path: MESSAGES,
-    query: '',
-    headers: {},
-    params,
-    body: Buffer.alloc(0),
-    contentType: null,
-  } as VendorRequest;
-  return createTwilioVendor(options).estimateCost(request, { fxRates: {} });
+  return createTwilioVendor(options).estimateCost(messageCreate(params), { fxRates: {} });
 }
 
 const text = (To: string, Body = 'hi', options: TwilioPricing = {}) => estimate({ To, Body }, options);

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createTwilioVendor, type TwilioPricing } from '../../src/vendors/twilio/index.js';
-import type { CostEstimate, VendorRequest } from '../../src/vendors/types.js';
+import type { CostEstimate } from '../../src/vendors/types.js';
+import { messageCreate } from '../helpers/twilio-request.js';
 
-const MESSAGES = '/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json';
 const US = '+15558675310';
 
 function estimate(params: Record<string, unknown>, options: TwilioPricing = {}): CostEstimate {
-  const request = {
-    method: 'POST',
-    path: MESSAGES,
-    query: '',
-    headers: {},
-    params,
-    body: Buffer.alloc(0),
-    contentType: null,
-  } as VendorRequest;
-  return createTwilioVendor(options).estimateCost(request, { fxRates: {} });
+  return createTwilioVendor(options).estimateCost(messageCreate(params), { fxRates: {} });
 }
 
 const priced = (amount: number): CostEstimate => ({ kind: 'priced', amount });
