@@ -25,53 +25,47 @@ const shipping = params({ name: text, phone: text, carrier: text, tracking_numbe
 const descriptors = { statement_descriptor: text, statement_descriptor_suffix: text };
 const common = { metadata: map, expand: list };
 
+/** How an intent is paid for: what create, update and confirm may all set. */
+const paymentFields = {
+  payment_method: text,
+  payment_method_types: list,
+  capture_method: form.oneOf(['automatic', 'automatic_async', 'manual']),
+  setup_future_usage: form.oneOf(['off_session', 'on_session']),
+  receipt_email: text,
+  shipping,
+};
+
+/** What confirming sets, on create with `confirm=true` or on confirm itself. */
+const confirmFields = {
+  ...paymentFields,
+  off_session: z.union([boolean, form.oneOf(['one_off', 'recurring'])]),
+  error_on_requires_action: boolean,
+  return_url: text,
+};
+
 export const intentCreate = params({
   ...common,
   ...descriptors,
+  ...confirmFields,
   amount: integer,
   currency: text,
   customer: text,
   description: text,
-  payment_method: text,
-  payment_method_types: list,
   automatic_payment_methods: params({ enabled: boolean, allow_redirects: form.oneOf(['always', 'never']) }),
   confirm: boolean,
-  capture_method: form.oneOf(['automatic', 'automatic_async', 'manual']),
   confirmation_method: form.oneOf(['automatic', 'manual']),
-  setup_future_usage: form.oneOf(['off_session', 'on_session']),
-  off_session: z.union([boolean, form.oneOf(['one_off', 'recurring'])]),
-  error_on_requires_action: boolean,
-  receipt_email: text,
-  return_url: text,
-  shipping,
 });
 
 /** An update may change everything but what the intent will move: `amount` and `currency` are refused. */
 export const intentUpdate = params({
   ...common,
   ...descriptors,
+  ...paymentFields,
   customer: text,
   description: text,
-  payment_method: text,
-  payment_method_types: list,
-  capture_method: form.oneOf(['automatic', 'automatic_async', 'manual']),
-  setup_future_usage: form.oneOf(['off_session', 'on_session']),
-  receipt_email: text,
-  shipping,
 });
 
-export const intentConfirm = params({
-  expand: list,
-  payment_method: text,
-  payment_method_types: list,
-  capture_method: form.oneOf(['automatic', 'automatic_async', 'manual']),
-  setup_future_usage: form.oneOf(['off_session', 'on_session']),
-  off_session: z.union([boolean, form.oneOf(['one_off', 'recurring'])]),
-  error_on_requires_action: boolean,
-  receipt_email: text,
-  return_url: text,
-  shipping,
-});
+export const intentConfirm = params({ expand: list, ...confirmFields });
 
 /** Stripe refuses `amount_to_capture` above the authorised amount (overcapture is not allowed on create). */
 export const intentCapture = params({
