@@ -94,7 +94,10 @@ describe('spendgate mcp --stdio', () => {
         async () => (await stack.client.getKey(key?.id ?? '')).status === 'revoked',
       );
       expect(revoked, session.stderr()).toBe(true);
-      expect(session.stderr()).toMatch(/received SIGTERM[\s\S]*closed \(shutdown\); keys revoked/);
+      // The child's stderr reaches this process on its own schedule: wait (bounded) for the lines.
+      const logged = /received SIGTERM[\s\S]*closed \(shutdown\); keys revoked/;
+      await eventually(async () => logged.test(session.stderr()));
+      expect(session.stderr()).toMatch(logged);
     } finally {
       await session.client.close();
     }
