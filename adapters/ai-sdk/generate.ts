@@ -9,8 +9,7 @@ import {
   type RunOptions,
 } from '../../src/run/index.js';
 import { ai } from './framework.js';
-import { stopCondition, withBudgetStop } from './stop.js';
-import { aiSdkTools } from './tools.js';
+import { budgetedCall } from './budgeted-call.js';
 
 type GenerateTextParams = Parameters<typeof generateText>[0];
 type GenerateTextResult = Awaited<ReturnType<typeof generateText>>;
@@ -30,6 +29,12 @@ export type GenerateTextWithBudgetOptions = GenerateTextParams & {
  * is aborted if the run ends early (its `signal` or `timeoutMs`). After a non-retryable budget refusal the
  * loop stops (a `stopWhen` condition added to yours), with the refusal in `spendgate.stoppedBy`; turn that
  * off with `spendgate.stopOnRefusal: false`.
+ *
+ * A call above the budget's `approvalAboveUsd` pauses through the SDK's tool approval: the result holds a
+ * `tool-approval-request` (see `approvalRequests`). The continuation (the same messages plus the person's
+ * `tool-approval-response`, see `approvalResponses`) is a new call, hence a new run with new keys: the
+ * approved call is sent there, once, with a grant obtained through `client`, and those keys are revoked as
+ * well. A denial sends nothing and ends the loop after the model's reply.
  *
  * @example
  * ```ts
@@ -51,12 +56,7 @@ export async function generateTextWithBudget(
     run,
     () =>
       ai.generateText({
-        ...params,
-        tools: { ...params.tools, ...aiSdkTools(run) },
-        stopWhen: withBudgetStop(
-          params.stopWhen,
-          stopCondition((outputs) => stop.check(outputs)),
-        ),
+        ...budgetedCall(params, run, stop),
         abortSignal: callSignal(run, params.abortSignal),
       }),
     { onRunEnd, stoppedBy: () => stop.stoppedBy },

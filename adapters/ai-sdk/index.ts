@@ -8,6 +8,10 @@
  * `streamText`'s wrapper ends the run in a stream transform, so the revoke is done before the stream's own
  * promises settle.
  *
+ * A call above the budget's `approvalAboveUsd` pauses through the SDK's own tool approval (`needsApproval`,
+ * a `tool-approval-request` in the result, a `tool-approval-response` in the next call's messages);
+ * `approvalRequests` and `approvalResponses` read and answer them.
+ *
  * @module
  */
 export { createSpendgateClient, type SpendgateClient } from '../../src/client/index.js';
@@ -24,7 +28,13 @@ export {
   type GenerateTextWithBudgetOptions,
   type SpendgateCallOptions,
 } from './generate.js';
+export {
+  approvalRequests,
+  approvalResponses,
+  type ApprovalDecisionInput,
+  type ApprovalRequest,
+} from './approval-requests.js';
 export { budgetRefused } from './stop.js';
 export { streamTextWithBudget, type BudgetedTextStream, type StreamTextWithBudgetOptions } from './stream.js';
-export { aiSdkTools } from './tools.js';
+export { aiSdkTools, type AiSdkToolsOptions } from './tools.js';
 export * from '../shared/core-exports.js';

@@ -10,8 +10,7 @@ import {
 } from '../../src/run/index.js';
 import { ai } from './framework.js';
 import type { SpendgateCallOptions } from './generate.js';
-import { stopCondition, withBudgetStop } from './stop.js';
-import { aiSdkTools } from './tools.js';
+import { budgetedCall } from './budgeted-call.js';
 
 type StreamTextParams = Parameters<typeof streamText>[0];
 
@@ -57,12 +56,7 @@ export async function streamTextWithBudget(
   try {
     await run.start();
     const result = ai.streamText({
-      ...params,
-      tools: { ...params.tools, ...aiSdkTools(run) },
-      stopWhen: withBudgetStop(
-        params.stopWhen,
-        stopCondition((outputs) => stop.check(outputs)),
-      ),
+      ...budgetedCall(params, run, stop),
       abortSignal: callSignal(run, params.abortSignal),
       experimental_transform: [...asArray(params.experimental_transform), endRunTransform(end)],
     });

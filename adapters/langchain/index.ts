@@ -17,6 +17,7 @@
  */
 export { createSpendgateClient, type SpendgateClient } from '../../src/client/index.js';
 export { type BudgetStop, type LoopOptions, type OnRunEnd, type RunEnd } from '../../src/run/index.js';
+export { type SpendgateApprovalRequest } from './approval.js';
 export { SpendgateCallbackHandler, spendgateCallbackHandler } from './callback-handler.js';
 export { spendgateMiddleware, type SpendgateMiddlewareOptions, type SpendgateState } from './middleware.js';
 export { langchainTools } from './tools.js';

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { isRecord } from '../../src/client/response-error.js';
 import type { BudgetStop, LoopOptions, RunOptions, RunOutcome } from '../../src/run/index.js';
-import { lc } from './framework.js';
-import { OpenRuns } from './open-runs.js';
+import { executeWithApproval, sharesTaskWithOtherCalls } from './approval.js';
+import { graph, lc } from './framework.js';
+import { OpenRuns, type InvocationRef } from './open-runs.js';
 import { lastStepOutputs } from './stop.js';
 import { toLangChainTool } from './tools.js';
 
@@ -40,6 +41,11 @@ type ChunkOf<A extends Streamable> =
  * `spendgate.invoke(agent, …)` or `spendgate.stream(agent, …)`: they revoke on every path. A plain
  * `agent.invoke()` still works, and after such a failure its keys lapse at their TTL.
  *
+ * A call above the budget's `approvalAboveUsd` pauses the graph (`interrupt()`, so give `createAgent` a
+ * checkpointer) with a `HITLRequest`, and is sent once after `spendgate.invoke(agent, new Command({ resume:
+ * { decisions: [{ type: 'approve' }] } }), config)`. Through the wrappers, the paused invocation's keys are
+ * revoked when it returns, so an approval nobody answers leaves nothing live; the resume gets a new run.
+ *
  * @example
  * ```ts
  * const spendgate = spendgateMiddleware({ client, budget: { caps: { stripe: { usdCap: 50 } } }, tools: [chargeCustomerTool()] });
@@ -57,7 +63,11 @@ export function spendgateMiddleware(options: SpendgateMiddlewareOptions) {
     stateSchema,
     tools: runOptions.tools.map((tool) =>
       toLangChainTool(tool, (input, call, runtime) =>
-        runs.execute(tool.name, input, call, runIdOf(runtime.state)),
+        runs.execute(tool.name, refOf(runtime.configurable, runtime.state), (runTool) =>
+          executeWithApproval(runTool, input, call, {
+            canPause: !sharesTaskWithOtherCalls(runtime.state, call.toolCallId),
+          }),
+        ),
       ),
     ),
     beforeAgent: async (_state, runtime) => {
@@ -66,18 +76,21 @@ export function spendgateMiddleware(options: SpendgateMiddlewareOptions) {
     },
     beforeModel: {
       canJumpTo: ['end'],
-      hook: async (state) => {
-        const open = runs.get(runIdOf(state));
-        const stop = open?.stop.check(lastStepOutputs(state.messages, names));
-        if (!open || !stop) return undefined;
+      hook: async (state, runtime) => {
+        const open = runs.find(refOf(runtime.configurable, state));
+        if (!open) return undefined;
+        const stop = open.stop.check(lastStepOutputs(state.messages, names));
+        // A resumed graph still holds the paused invocation's run id: point the state at this one.
+        const moved = open.run.id !== runIdOf(state);
+        if (!stop) return moved ? { spendgate: { runId: open.run.id, stoppedBy: null } } : undefined;
         // A jump to the end skips `afterAgent`, so the run ends here.
         await runs.settle(open, { failed: false });
         const spendgate: SpendgateState = { runId: open.run.id, stoppedBy: stop };
         return { jumpTo: 'end', messages: [new lc.AIMessage(stop.message)], spendgate };
       },
     },
-    afterAgent: async (state) => {
-      const open = runs.get(runIdOf(state));
+    afterAgent: async (state, runtime) => {
+      const open = runs.find(refOf(runtime.configurable, state));
       if (open) await runs.settle(open, { failed: false });
       return undefined;
     },
@@ -92,6 +105,7 @@ export function spendgateMiddleware(options: SpendgateMiddlewareOptions) {
     const token = randomUUID();
     let result: R;
     try {
+      await openIfResume(input, token);
       result = await agent.invoke(input, withToken(config, token));
     } catch (error) {
       await runs.endInvocation(token, { failed: true, error });
@@ -114,12 +128,21 @@ export function spendgateMiddleware(options: SpendgateMiddlewareOptions) {
     ) => Promise<AsyncIterable<ChunkOf<A>>>;
     let source: AsyncIterable<ChunkOf<A>>;
     try {
+      await openIfResume(input, token);
       source = await start(input, withToken(config as InvocationConfig, token));
     } catch (error) {
       await runs.endInvocation(token, { failed: true, error });
       throw error;
     }
     return endAfter(source, (how) => runs.endInvocation(token, how));
+  }
+
+  /**
+   * A resume (`new Command({ resume })`) continues a paused graph after `beforeAgent`, so its run is opened
+   * here. The paused invocation's keys were revoked when it returned; this one gets its own.
+   */
+  async function openIfResume(input: unknown, token: string): Promise<void> {
+    if (graph.isCommand(input)) await runs.open(token);
   }
 
   return Object.assign(middleware, { invoke, stream });
@@ -153,6 +176,10 @@ function withToken<C extends InvocationConfig>(config: C | undefined, token: str
 function tokenOf(configurable: Readonly<Record<string, unknown>> | undefined): string | undefined {
   const token = configurable?.[INVOCATION];
   return typeof token === 'string' ? token : undefined;
+}
+
+function refOf(configurable: Readonly<Record<string, unknown>> | undefined, state: unknown): InvocationRef {
+  return { token: tokenOf(configurable), runId: runIdOf(state) };
 }
 
 function runIdOf(state: unknown): string | undefined {

@@ -7,6 +7,7 @@ import {
   type ToolCall,
   type ToolResult,
 } from '../../src/tools/index.js';
+import { executeWithApproval } from './approval.js';
 import { lc } from './framework.js';
 
 /** Finds the run a call belongs to and executes the tool under it. */
@@ -15,10 +16,12 @@ type Execute = (input: unknown, call: ToolCall, runtime: ToolRuntime) => Promise
 /**
  * The run's tools as LangChain tools. Each call answers with a `ToolMessage` whose content is spendgate's
  * result as JSON and whose `artifact` is the same object unserialised; a refusal has `status: 'error'`.
+ * A call above the run's approval threshold pauses the graph with `interrupt()` (compile it with a
+ * checkpointer); the run is yours, so it keeps its keys across the pause until you end it.
  */
 export function langchainTools(run: Run) {
   return run.tools.map((runTool: RunTool) =>
-    toLangChainTool(runTool, (input, call) => runTool.execute(input, call)),
+    toLangChainTool(runTool, (input, call) => executeWithApproval(runTool, input, call, { canPause: true })),
   );
 }
 

@@ -1,50 +1,57 @@
-import type { SpendTool, ToolFailure } from '../../src/tools/index.js';
+import type { RunTool, StatedUsd, ToolCall, ToolResult } from '../../src/tools/index.js';
+import type { ApprovalAnswer, SessionToolCall } from './types.js';
+
+export interface ApprovalFlowOptions {
+  /** The session's bound tool: its key carries the session's `approval_above_usd`. */
+  readonly tool: RunTool;
+  readonly input: unknown;
+  readonly call: SessionToolCall;
+  /** What the arguments say the call spends (`SpendTool.statedUsd`), shown when asking before sending. */
+  readonly statedUsd: StatedUsd;
+  /** Records a person's "no" on the proxy's pending approval, so it does not linger as undecided. */
+  readonly denyPending?: ((approvalId: string) => Promise<unknown>) | undefined;
+}
 
 /**
- * The session's approval threshold: a call that states it will spend more than `thresholdUsd` needs a
- * person's approval. Neither the proxy nor this server can obtain one yet, so such a call is refused before
- * anything is sent, with `approval_required` and `retryable: false`.
+ * Runs one spend call under the proxy-enforced approval threshold, asking the person through the client
+ * (MCP elicitation) when it can. The proxy is what enforces it: a call above the threshold is forwarded only
+ * with a grant, which the run obtains with its admin client after `approved`, never the model.
  *
- * TODO(elicitation): once approvals exist, ask the person through MCP elicitation
- * (`server.elicitInput`, when `server.getClientCapabilities()?.elicitation` is set) and send the call only on
- * `accept`; keep this refusal for clients without elicitation. Until the proxy can enforce an approval, an
- * answer from the client alone would be a client-side promise, which is why it is not done here.
+ * - A call whose arguments state an amount above the threshold is asked about before anything is sent.
+ * - A call the proxy refuses anyway (an SMS priced by segments) is asked about once refused, at the
+ *   proxy's price, then sent again identically with `approved`.
+ * - Without elicitation, or without an answer, the model gets the non-retryable `approval_required`.
  */
-export interface ApprovalPolicy {
-  readonly thresholdUsd: number;
+export async function callWithApproval(options: ApprovalFlowOptions): Promise<ToolResult> {
+  const { tool, input } = options;
+  const { askApproval, ...call } = options.call;
+  if (!askApproval) return tool.execute(input, call);
+  const question = { tool: tool.name, thresholdUsd: tool.approvalAboveUsd, arguments: input };
+  if (tool.needsApproval(input)) {
+    const stated = typeof options.statedUsd === 'number' ? options.statedUsd : null;
+    const answer = await askApproval({ ...question, amountUsd: stated });
+    return tool.execute(input, decided(call, answer));
+  }
+  const result = await tool.execute(input, call);
+  const pending = pendingOf(result);
+  if (!pending) return result;
+  const answer = await askApproval({ ...question, amountUsd: pending.amountUsd });
+  if (answer === 'unanswered') return result;
+  // Best effort: a failed deny leaves the approval to lapse at its expiry; nothing is sent either way.
+  if (answer === 'denied') await options.denyPending?.(pending.id).catch(() => undefined);
+  return tool.execute(input, decided(call, answer));
 }
 
-/** The refusal for a call over the threshold, or `null` when the call may go ahead. */
-export function approvalRefusal(
-  tool: Pick<SpendTool, 'name' | 'vendor'>,
-  input: unknown,
-  policy: ApprovalPolicy | undefined,
-): ToolFailure | null {
-  if (!policy) return null;
-  const stated = statedUsd(tool, input);
-  if (stated === null || (stated !== 'unknown' && stated <= policy.thresholdUsd)) return null;
-  const amount = stated === 'unknown' ? 'an amount in a currency this server cannot price' : `$${stated}`;
+/** The call with the person's decision; an unanswered question is no decision. */
+function decided(call: ToolCall, answer: ApprovalAnswer): ToolCall {
+  return answer === 'unanswered' ? call : { ...call, approval: answer };
+}
+
+function pendingOf(result: ToolResult): { id: string; amountUsd: number | null } | null {
+  if (result.ok || result.error !== 'approval_required' || typeof result.approval_id !== 'string')
+    return null;
   return {
-    ok: false,
-    error: 'approval_required',
-    retryable: false,
-    approval_threshold_usd: policy.thresholdUsd,
-    message:
-      `${tool.name} for ${amount} is above this session's approval threshold of $${policy.thresholdUsd}: it needs a person's approval, ` +
-      'and this server cannot ask for one. Nothing was sent. Do not retry it, do not split it into smaller calls, and do not spend another way; stop and report this to the user.',
+    id: result.approval_id,
+    amountUsd: typeof result.amount_usd === 'number' ? result.amount_usd : null,
   };
-}
-
-/**
- * What a call says it will spend, in USD, when its arguments state it: a Stripe charge's `amount` in USD
- * cents. SMS and email are priced by the proxy from segments and recipients, not stated by the call, so
- * they are not gated here (their caps and per-call limits still apply). `'unknown'` for a stated amount in
- * another currency: it is treated as over the threshold.
- */
-function statedUsd(tool: Pick<SpendTool, 'vendor'>, input: unknown): number | 'unknown' | null {
-  if (tool.vendor !== 'stripe' || typeof input !== 'object' || input === null) return null;
-  const { amount, currency } = input as { amount?: unknown; currency?: unknown };
-  // Invalid arguments are the tool's to refuse, with its own message.
-  if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) return null;
-  return currency === 'usd' ? amount / 100 : 'unknown';
 }

@@ -75,7 +75,10 @@ export const mcpConfigSchema = z.object({
   SPENDGATE_MCP_TTL: duration('SPENDGATE_MCP_TTL').default(3_600_000),
   /** A session with no MCP traffic and no call in flight for this long is closed and its keys revoked. */
   SPENDGATE_MCP_IDLE_TIMEOUT: duration('SPENDGATE_MCP_IDLE_TIMEOUT').default(900_000),
-  /** Charges stating more than this many USD need a person's approval (refused until approvals exist). */
+  /**
+   * Calls the proxy prices above this many USD need a person's approval: it goes on every session key as
+   * `approval_above_usd`, and the session asks through MCP elicitation where the client supports it.
+   */
   SPENDGATE_MCP_APPROVAL_USD: usd('SPENDGATE_MCP_APPROVAL_USD').optional(),
   /** The SMS sender (E.164 or `MG…`); required when Twilio is enabled. */
   SPENDGATE_MCP_SMS_FROM: optionalText,

@@ -31,9 +31,6 @@ export function mcpOptionsFromConfig(
     budget: { ttl: Math.ceil(config.SPENDGATE_MCP_TTL / 1000), caps },
     tools: vendors.map((vendor) => toolFor(config, vendor)),
     idleTimeoutMs: config.SPENDGATE_MCP_IDLE_TIMEOUT,
-    ...(config.SPENDGATE_MCP_APPROVAL_USD === undefined
-      ? {}
-      : { approval: { thresholdUsd: config.SPENDGATE_MCP_APPROVAL_USD } }),
     ...(extra.log ? { log: extra.log } : {}),
   };
   if (config.SPENDGATE_MCP_TRANSPORT === 'stdio') return { transport: 'stdio', serve };
@@ -56,10 +53,13 @@ function capsFor(config: McpConfig, vendor: McpVendor): VendorCaps {
   const usdCap = config[`${prefix}_USD_CAP`];
   const dailyUsdCap = config[`${prefix}_DAILY_USD_CAP`];
   const maxUsdPerCall = config[`${prefix}_MAX_USD_PER_CALL`];
+  // One threshold for the session, on every vendor's key: the proxy prices each call and enforces it.
+  const approvalAboveUsd = config.SPENDGATE_MCP_APPROVAL_USD;
   return {
     ...(usdCap === undefined ? {} : { usdCap }),
     ...(dailyUsdCap === undefined ? {} : { dailyUsdCap }),
     ...(maxUsdPerCall === undefined ? {} : { maxUsdPerCall }),
+    ...(approvalAboveUsd === undefined ? {} : { approvalAboveUsd }),
   };
 }
 

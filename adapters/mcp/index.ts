@@ -9,7 +9,13 @@
  * @module
  */
 export { spendToolAnnotations, READ_ONLY_ANNOTATIONS } from './annotations.js';
-export { approvalRefusal, type ApprovalPolicy } from './approval.js';
+export { callWithApproval, type ApprovalFlowOptions } from './approval.js';
+export {
+  APPROVE_FIELD,
+  approvalMessage,
+  elicitationAsker,
+  supportsFormElicitation,
+} from './elicit-approval.js';
 export { BUDGET_TOOL_NAME, budgetTool } from './budget-tool.js';
 export { MCP_CONFIG_NAMES, MCP_VENDORS, mcpConfigSchema, type McpConfig, type McpVendor } from './config.js';
 export { mcpOptionsFromConfig, type McpRuntimeOptions } from './from-config.js';
@@ -27,6 +33,13 @@ export {
 } from './session.js';
 export { serveStdio, type McpStdioServer, type ServeStdioOptions } from './stdio.js';
 export { toCallToolResult } from './tool-result.js';
-export type { McpToolAnnotations, SessionTool } from './types.js';
+export type {
+  ApprovalAnswer,
+  ApprovalQuestion,
+  AskApproval,
+  McpToolAnnotations,
+  SessionTool,
+  SessionToolCall,
+} from './types.js';
 
 export * from '../shared/core-exports.js';

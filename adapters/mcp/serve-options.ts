@@ -1,7 +1,6 @@
 import type { SpendgateClient } from '../../src/client/index.js';
 import { spendgateError } from '../../src/errors/index.js';
 import type { SpendTool } from '../../src/tools/index.js';
-import type { ApprovalPolicy } from './approval.js';
 import type { SessionBudget } from './session.js';
 import { toolsWithinBudget } from './session-tools.js';
 
@@ -9,7 +8,11 @@ import { toolsWithinBudget } from './session-tools.js';
 export interface McpServeOptions {
   /** The admin client that issues and revokes each session's keys. Its token never leaves this process. */
   readonly client: SpendgateClient;
-  /** Caps, TTL and metadata for each session's keys (each session gets its own keys and its own caps). */
+  /**
+   * Caps, TTL and metadata for each session's keys (each session gets its own keys and its own caps). A
+   * vendor's `approvalAboveUsd` goes on its key: the proxy refuses a call priced above it without a
+   * person's grant, which the session asks for through MCP elicitation.
+   */
   readonly budget: SessionBudget;
   /** The spend tools on offer; only those whose vendor has a cap in `budget` are listed. */
   readonly tools: readonly SpendTool[];
@@ -20,8 +23,6 @@ export interface McpServeOptions {
    * @default 900000 (15 minutes)
    */
   readonly idleTimeoutMs?: number;
-  /** Calls stating more than this need a person's approval; until approvals exist they are refused. */
-  readonly approval?: ApprovalPolicy;
   /** One line per session event (never a secret). For stdio, write it to stderr, never stdout. */
   readonly log?: (line: string) => void;
 }

@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { resultForUnexpectedError } from '../../src/tools/index.js';
+import { elicitationAsker } from './elicit-approval.js';
 import type { McpSession } from './session.js';
 import { toCallToolResult } from './tool-result.js';
 import type { SessionTool } from './types.js';
@@ -28,7 +29,8 @@ export interface SpendgateMcpServerOptions {
  * An MCP server (the SDK's low-level `Server`) for one session's tools. It only translates: `tools/list`
  * shows each tool's zod schema as JSON Schema with its annotations, and `tools/call` hands the raw arguments
  * to the tool, which validates them itself, so invalid arguments get spendgate's `bad_request` result (and
- * strict-mode `null`s for optional fields are accepted, as in the other adapters).
+ * strict-mode `null`s for optional fields are accepted, as in the other adapters). A call above the session's
+ * approval threshold asks the person through elicitation when the client supports it.
  */
 export function createSpendgateMcpServer(options: SpendgateMcpServerOptions): Server {
   const server = new Server(
@@ -43,7 +45,11 @@ export function createSpendgateMcpServer(options: SpendgateMcpServerOptions): Se
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
     // JSON-RPC ids are unique within a session and the session's keys are its own, so this seeds an
     // idempotency key that no other call shares, and a re-sent request reuses.
-    const call = { toolCallId: `mcp-${String(extra.requestId)}`, signal: extra.signal };
+    const call = {
+      toolCallId: `mcp-${String(extra.requestId)}`,
+      signal: extra.signal,
+      askApproval: elicitationAsker(server, extra),
+    };
     try {
       return toCallToolResult(await tool.call(request.params.arguments ?? {}, call));
     } catch (err) {

@@ -1,7 +1,7 @@
 import type { SpendgateClient } from '../../src/client/index.js';
 import type { SpendTool } from '../../src/tools/index.js';
 import { spendToolAnnotations } from './annotations.js';
-import { approvalRefusal, type ApprovalPolicy } from './approval.js';
+import { callWithApproval } from './approval.js';
 import { budgetTool } from './budget-tool.js';
 import type { McpSession, SessionBudget } from './session.js';
 import type { SessionTool } from './types.js';
@@ -11,7 +11,6 @@ export interface SessionToolsOptions {
   readonly client: SpendgateClient;
   /** The spend tools, already narrowed to the budget's vendors (`toolsWithinBudget`). */
   readonly tools: readonly SpendTool[];
-  readonly approval?: ApprovalPolicy | undefined;
 }
 
 /** What one session serves: its spend tools, each run under the session's keys, and `spendgate_budget`. */
@@ -20,14 +19,22 @@ export function sessionTools(options: SessionToolsOptions): SessionTool[] {
 }
 
 function spendSessionTool(tool: SpendTool, options: SessionToolsOptions): SessionTool {
-  const { session, approval } = options;
+  const { session, client } = options;
   return {
     name: tool.name,
     description: tool.description,
     inputSchema: tool.inputSchema,
     annotations: spendToolAnnotations(tool),
-    async call(input, call) {
-      return approvalRefusal(tool, input, approval) ?? session.call(tool.name, input, call);
+    call(input, call) {
+      return session.withTool(tool.name, (runTool) =>
+        callWithApproval({
+          tool: runTool,
+          input,
+          call,
+          statedUsd: tool.statedUsd(input),
+          denyPending: (approvalId) => client.denyCall(approvalId, { signal: call.signal }),
+        }),
+      );
     },
   };
 }

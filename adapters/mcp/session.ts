@@ -3,6 +3,7 @@ import { createRun, type Run, type RunBudget, type RunKey } from '../../src/run/
 import {
   resultForInactiveRun,
   resultForUnexpectedError,
+  type RunTool,
   type SpendTool,
   type ToolCall,
   type ToolResult,
@@ -81,7 +82,15 @@ export class McpSession {
   }
 
   /** Runs one spend tool under the session's keys. Never throws for a spend outcome. */
-  async call(name: string, input: unknown, call: ToolCall): Promise<ToolResult> {
+  call(name: string, input: unknown, call: ToolCall): Promise<ToolResult> {
+    return this.withTool(name, (tool) => tool.execute(input, call));
+  }
+
+  /**
+   * Hands `body` the session's bound tool `name` (starting the run if needed). The session counts as busy
+   * until `body` settles, so a person taking minutes to approve a call does not idle the session out.
+   */
+  async withTool(name: string, body: (tool: RunTool) => Promise<ToolResult>): Promise<ToolResult> {
     if (this.#closing) return resultForInactiveRun('ended');
     this.#enter();
     try {
@@ -89,7 +98,7 @@ export class McpSession {
       await this.start().catch(() => undefined);
       const tool = this.#run?.tools.find((candidate) => candidate.name === name);
       if (!tool) return resultForUnexpectedError(name);
-      return await tool.execute(input, call);
+      return await body(tool);
     } finally {
       this.#leave();
     }

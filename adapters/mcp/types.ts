@@ -9,6 +9,28 @@ export interface McpToolAnnotations {
   readonly openWorldHint: boolean;
 }
 
+/** What a person is asked before one call above the session's approval threshold is sent. */
+export interface ApprovalQuestion {
+  readonly tool: string;
+  /** The call's USD amount: the proxy's price, or what the arguments state; `null` when neither says. */
+  readonly amountUsd: number | null;
+  readonly thresholdUsd: number | null;
+  /** The model's arguments, shown as they are. */
+  readonly arguments: unknown;
+}
+
+/** The person's answer; `unanswered` when the client could not ask (an error, a timeout). */
+export type ApprovalAnswer = 'approved' | 'denied' | 'unanswered';
+
+/** Asks the person behind the MCP client about one call (MCP elicitation). */
+export type AskApproval = (question: ApprovalQuestion) => Promise<ApprovalAnswer>;
+
+/** One `tools/call`: its identity, plus a way to ask a person when the client supports elicitation. */
+export interface SessionToolCall extends ToolCall {
+  /** Absent when the client declared no (form) elicitation capability. */
+  readonly askApproval?: AskApproval | undefined;
+}
+
 /**
  * One tool as an MCP session serves it, still as plain data: what `tools/list` shows, and the call that
  * answers `tools/call`. The server module only translates these to and from the protocol.
@@ -18,5 +40,5 @@ export interface SessionTool {
   readonly description: string;
   readonly inputSchema: z.ZodObject;
   readonly annotations: McpToolAnnotations;
-  call(input: unknown, call: ToolCall): Promise<ToolResult>;
+  call(input: unknown, call: SessionToolCall): Promise<ToolResult>;
 }

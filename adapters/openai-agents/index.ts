@@ -7,6 +7,10 @@
  * revoke them however the run ends, and end the loop after a non-retryable budget refusal through the
  * agent's `toolUseBehavior`. `attachRunHooks` is the event form, for code that drives its own `Runner`.
  *
+ * Calls above the budget's `approvalAboveUsd` pause through the SDK's own `needsApproval`: the run returns
+ * with `result.interruptions`, the app decides with `result.state.approve()` / `reject()`, and `resume()`
+ * goes on under the same keys; `pendingSpendApprovals` lists the paused spend calls for an approval UI.
+ *
  * @module
  */
 export { createSpendgateClient, type SpendgateClient } from '../../src/client/index.js';
@@ -19,7 +23,19 @@ export {
   type RunEnd,
   type SpendgateOutcome,
 } from '../../src/run/index.js';
-export { runAgentWithBudget, type AnyAgent, type RunAgentWithBudgetOptions } from './run-agent.js';
+export {
+  budgetToolErrorFormatter,
+  pendingSpendApprovals,
+  type BudgetToolErrorFormatterOptions,
+  type PendingSpendApproval,
+} from './approvals.js';
+export type { ResumableResult } from './pausable-run.js';
+export {
+  runAgentWithBudget,
+  type AnyAgent,
+  type BudgetedRunResult,
+  type RunAgentWithBudgetOptions,
+} from './run-agent.js';
 export { attachRunHooks } from './run-hooks.js';
 export { budgetToolUseBehavior, type BudgetToolUseBehaviorOptions } from './stop.js';
 export {

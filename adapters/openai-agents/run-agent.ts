@@ -2,14 +2,14 @@ import type { AgentInputItem, NonStreamRunOptions, Runner, RunResult } from '@op
 import {
   callSignal,
   createRun,
-  driveRun,
   LoopStop,
-  type BudgetedResult,
   type LoopOptions,
   type Run,
   type RunOptions,
 } from '../../src/run/index.js';
+import { budgetToolErrorFormatter } from './approvals.js';
 import { agents } from './framework.js';
+import { drivePausableRun, type ResumableResult } from './pausable-run.js';
 import { stopThen } from './stop.js';
 import { openaiAgentsTools } from './tools.js';
 
@@ -24,9 +24,17 @@ export interface RunAgentWithBudgetOptions<TAgent extends AnyAgent, TContext = u
   readonly tools: RunOptions['tools'];
   /** @default a new `Runner()` */
   readonly runner?: Runner;
-  /** Passed to `runner.run()`. `signal` is set from the run's options and from `run.signal`. */
+  /**
+   * Passed to `runner.run()`. `signal` is set from the run's options and from `run.signal`; a
+   * `toolErrorFormatter` (yours, or the runner's) still formats everything but a rejected spendgate call.
+   */
   readonly runOptions?: Omit<NonStreamRunOptions<TContext, TAgent>, 'signal' | 'stream'>;
 }
+
+/** `runAgentWithBudget`'s answer: the SDK's result, the run, why the loop ended, and how to go on after a pause. */
+export type BudgetedRunResult<TContext, TAgent extends AnyAgent> = ResumableResult<
+  RunResult<TContext, TAgent>
+>;
 
 /**
  * Runs an agent under a budget: issues the run's keys, runs a copy of `agent` with the spendgate tools
@@ -34,6 +42,10 @@ export interface RunAgentWithBudgetOptions<TAgent extends AnyAgent, TContext = u
  * agent never runs. After a non-retryable budget refusal the run ends at once (see `stopOnRefusal`), with
  * the refusal in `spendgate.stoppedBy` and stated in `result.finalOutput`. On failure the error is rethrown
  * unchanged; `onRunEnd` still gets the run.
+ *
+ * A call above the budget's `approvalAboveUsd` pauses the run through the SDK's `needsApproval`: it returns
+ * with `result.interruptions` (described in `approvals`) and its keys still active. Decide each with
+ * `result.state.approve(item)` or `result.state.reject(item)`, then `await resume()`; or `end()` to give up.
  *
  * @example
  * ```ts
@@ -47,20 +59,26 @@ export interface RunAgentWithBudgetOptions<TAgent extends AnyAgent, TContext = u
  */
 export async function runAgentWithBudget<TAgent extends AnyAgent, TContext = undefined>(
   options: RunAgentWithBudgetOptions<TAgent, TContext>,
-): Promise<BudgetedResult<RunResult<TContext, TAgent>>> {
-  const { agent, input, runner, runOptions, stopOnRefusal, onRunEnd, ...runConfig } = options;
+): Promise<BudgetedRunResult<TContext, TAgent>> {
+  const { agent, input, runOptions, stopOnRefusal, onRunEnd, ...runConfig } = options;
+  const runner = options.runner ?? new agents.Runner();
   const run = createRun(runConfig);
   const stop = new LoopStop({ stopOnRefusal });
-  const result = await driveRun(
-    run,
-    () =>
-      (runner ?? new agents.Runner()).run(budgetedAgent(agent, run, stop), input, {
-        ...runOptions,
-        signal: callSignal(run, options.signal),
-      }),
-    { onRunEnd, stoppedBy: () => stop.stoppedBy },
+  const budgeted = budgetedAgent(agent, run, stop);
+  const callOptions = {
+    ...runOptions,
+    signal: callSignal(run, options.signal),
+    // Set on every resume too: the SDK reads it when it answers a rejection, which happens on resume.
+    toolErrorFormatter: budgetToolErrorFormatter(run, {
+      fallback: runOptions?.toolErrorFormatter ?? runner.config.toolErrorFormatter,
+    }),
+  };
+  return drivePausableRun(
+    { run, stop, onRunEnd, tools: options.tools },
+    () => runner.run(budgeted, input, callOptions),
+    // The SDK resumes a paused state with the agent and tools it paused in: this run's, bound to its keys.
+    (paused) => runner.run(budgeted, paused.state, callOptions),
   );
-  return { result, run, spendgate: { stoppedBy: stop.stoppedBy } };
 }
 
 /**

@@ -6,6 +6,7 @@ import type {
   ToolUseBehavior,
 } from '@openai/agents';
 import { budgetStopIn, BudgetStopError, type BudgetStop, type ToolOutput } from '../../src/run/index.js';
+import { isSpendgateTool } from './tools.js';
 
 const CONTINUE: ToolsToFinalOutputResult = { isFinalOutput: false, isInterrupted: undefined };
 
@@ -55,7 +56,21 @@ function toolOutput(result: FunctionToolResult): ToolOutput[] {
   if (result.type !== 'function_output') return [];
   const raw = result.runItem.rawItem;
   const toolCallId = 'callId' in raw && typeof raw.callId === 'string' ? raw.callId : '';
-  return [{ toolName: result.tool.name, toolCallId, output: result.output }];
+  // A call a person rejected never ran: the SDK's output is the rejection text (with budgetToolErrorFormatter,
+  // the `approval_denied` result as JSON). Read as JSON, so that denial ends the loop like any refusal.
+  const output =
+    typeof result.output === 'string' && isSpendgateTool(result.tool)
+      ? parseJsonText(result.output)
+      : result.output;
+  return [{ toolName: result.tool.name, toolCallId, output }];
+}
+
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /** The SDK's own behaviours, applied when no refusal ended the step (its runner would do the same). */

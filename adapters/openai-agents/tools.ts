@@ -8,6 +8,7 @@ import {
   type RunTool,
   type ToolFailure,
 } from '../../src/tools/index.js';
+import { ApprovalRequests } from './approval-decision.js';
 import { agents } from './framework.js';
 
 /** Which run each tool was made for, so run hooks can tell their own run's agent from another's. */
@@ -34,17 +35,27 @@ export function holdsToolsOf(agent: { readonly tools: readonly object[] }, run: 
   return agent.tools.some((candidate) => owners.get(candidate) === run);
 }
 
+/** Whether `tool` is one that `openaiAgentsTools` made, for any run. */
+export function isSpendgateTool(tool: object): boolean {
+  return owners.has(tool);
+}
+
 function toFunctionTool<TContext>(runTool: RunTool): FunctionTool<TContext, RunTool['inputSchema']> {
+  const approvals = new ApprovalRequests(runTool);
   return agents.tool<RunTool['inputSchema'], TContext, unknown>({
     name: runTool.name,
     description: runTool.description,
     parameters: runTool.inputSchema,
-    async execute(input, _context, details) {
+    // A call above the run's approvalAboveUsd pauses the run (`result.interruptions`) before anything is sent;
+    // the SDK executes it only after `state.approve(item)`, and answers `state.reject(item)` itself.
+    needsApproval: async (_context, input, callId) => approvals.needsApproval(input, callId),
+    async execute(input, context, details) {
       const toolCallId = requireToolCallId(details?.toolCall?.callId, {
         tool: runTool.name,
         framework: 'The OpenAI Agents SDK',
       });
-      const result = await runTool.execute(input, { toolCallId, signal: details?.signal });
+      const approval = details?.toolCall ? approvals.decision(context, details.toolCall) : undefined;
+      const result = await runTool.execute(input, { toolCallId, signal: details?.signal, approval });
       if (isToolFailure(result)) markSpanFailed(result);
       return result;
     },

@@ -14,6 +14,7 @@ export {
   chargeCustomerTool,
   sendEmailTool,
   sendSmsTool,
+  type ApprovalDecision,
   type ToolFailure,
   type ToolResult,
 } from '../../src/tools/index.js';

@@ -10,16 +10,19 @@
  *
  * The MCP server is a separate process: it gets the proxy's URL and the admin token in its environment, and
  * the agent (and the model) never see either. In an application the command is `npx spendgate mcp --stdio`.
+ *
+ * The Agents SDK's MCP client declares no elicitation capability, so with `--approval-usd` a charge above
+ * the threshold comes back as a non-retryable `approval_required` (nothing is charged); see
+ * `approve-in-terminal.ts` for a client that asks a person.
  */
 import { fileURLToPath } from 'node:url';
 import { Agent, MCPServerStdio, run, setTracingDisabled } from '@openai/agents';
-import { createSpendgateClient } from '../../src/client/index.js';
-import { startSandboxProxy } from '../../src/server/sandbox.js';
 import { OfflineOpenAIModel } from '../offline/openai-model.js';
 import { createScript } from '../offline/script.js';
 import { OPENAI_MODEL, useRealModel } from '../shared/connect.js';
 import { printKeySpend, printToolCall } from '../shared/print.js';
 import { McpOfflineModel } from './offline-model.js';
+import { proxyForExample } from './proxy.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const orders = ['1001', '1002', '1003', '1004'].map((order) => ({
@@ -93,28 +96,6 @@ try {
   if (latest) await printKeySpend(proxy.client, latest.id);
 } finally {
   await proxy.close();
-}
-
-/**
- * Your proxy (`SPENDGATE_URL` + `SPENDGATE_ADMIN_TOKEN`), or a sandbox one in this process. Unlike the other
- * examples this one needs the admin token itself, to hand it to the MCP server process.
- */
-async function proxyForExample() {
-  const url = process.env.SPENDGATE_URL;
-  const adminToken = process.env.SPENDGATE_ADMIN_TOKEN;
-  if (url && adminToken) {
-    const client = createSpendgateClient({ baseUrl: url, adminToken });
-    return { url, adminToken, client, sandbox: false, close: async () => {} };
-  }
-  const sandbox = await startSandboxProxy();
-  const client = createSpendgateClient({ baseUrl: sandbox.url, adminToken: sandbox.adminToken });
-  return {
-    url: sandbox.url,
-    adminToken: sandbox.adminToken,
-    client,
-    sandbox: true,
-    close: () => sandbox.close(),
-  };
 }
 
 /** An MCP tool output as the model read it: the text of its one content block. */

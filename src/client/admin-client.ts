@@ -3,6 +3,9 @@ import type { z } from 'zod';
 import { spendgateError } from '../errors/index.js';
 import { sendHttpOrThrow } from './http.js';
 import type {
+  Approval,
+  ApprovalGrant,
+  ListApprovalsQuery,
   AuditQuery,
   AuditRow,
   BulkRevokeFilter,
@@ -14,6 +17,10 @@ import type {
   VaultKeyWithSpend,
 } from './types.js';
 import {
+  approvalDeniedWire,
+  approvalGrantWire,
+  approvalPageWire,
+  approvalWire,
   auditPageWire,
   bulkRevokedWire,
   issuedKeyWire,
@@ -61,6 +68,17 @@ export interface SpendgateClient {
   revokeKeys(filter: BulkRevokeFilter, options?: CallOptions): Promise<{ readonly revoked: number }>;
   /** `GET /v1/audit`: one row per proxied call, allowed or denied. */
   audit(query?: AuditQuery, options?: CallOptions): Promise<Page<AuditRow>>;
+  /** `GET /v1/approvals`: calls above their key's `approval_above_usd`, newest first. */
+  listApprovals(query?: ListApprovalsQuery, options?: CallOptions): Promise<Page<Approval>>;
+  /** `GET /v1/approvals/{id}`. */
+  getApproval(id: string, options?: CallOptions): Promise<Approval>;
+  /**
+   * `POST /v1/approvals/{id}/approve`: the single-use grant for that exact request. Send it as
+   * `Spendgate-Approval` with the identical request (same body, same idempotency key).
+   */
+  approveCall(id: string, options?: CallOptions): Promise<ApprovalGrant>;
+  /** `POST /v1/approvals/{id}/deny`. */
+  denyCall(id: string, options?: CallOptions): Promise<{ readonly id: string; readonly status: 'denied' }>;
 }
 
 /**
@@ -160,6 +178,38 @@ export function createSpendgateClient(options: SpendgateClientOptions): Spendgat
       });
       return { data: page.data, nextCursor: page.next_cursor };
     },
+    async listApprovals(query = {}, opts) {
+      const page = await call(approvalPageWire, {
+        method: 'GET',
+        path: `/v1/approvals${queryString({
+          status: query.status,
+          key_id: query.keyId,
+          label: query.label,
+          limit: query.limit,
+          cursor: query.cursor,
+        })}`,
+        signal: opts?.signal,
+      });
+      return { data: page.data, nextCursor: page.next_cursor };
+    },
+    getApproval: (id, opts) =>
+      call(approvalWire, {
+        method: 'GET',
+        path: `/v1/approvals/${encodeURIComponent(id)}`,
+        signal: opts?.signal,
+      }),
+    approveCall: (id, opts) =>
+      call(approvalGrantWire, {
+        method: 'POST',
+        path: `/v1/approvals/${encodeURIComponent(id)}/approve`,
+        signal: opts?.signal,
+      }),
+    denyCall: (id, opts) =>
+      call(approvalDeniedWire, {
+        method: 'POST',
+        path: `/v1/approvals/${encodeURIComponent(id)}/deny`,
+        signal: opts?.signal,
+      }),
   };
 }
 
@@ -172,6 +222,8 @@ function issueBody(input: IssueKeyInput): Record<string, unknown> {
     usd_cap: input.usdCap,
     daily_usd_cap: input.dailyUsdCap,
     max_usd_per_call: input.maxUsdPerCall,
+    approval_above_usd: input.approvalAboveUsd,
+    connected_accounts: input.connectedAccounts === undefined ? undefined : [...input.connectedAccounts],
     expires_in: input.expiresIn,
     expires_at: instant(input.expiresAt),
     label: input.label,

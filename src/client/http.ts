@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { spendgateError } from '../errors/index.js';
 import { errorFromResponse } from './response-error.js';
 
@@ -31,15 +31,9 @@ export async function sendHttp(input: HttpRequest): Promise<HttpResponse> {
   const timeout = AbortSignal.timeout(input.timeoutMs);
   const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout;
   try {
-    const response = await request(input.url, {
-      method: input.method as Dispatcher.HttpMethod,
-      headers: { accept: 'application/json', ...input.headers },
-      body: input.body ?? null,
-      signal,
-      ...(input.dispatcher ? { dispatcher: input.dispatcher } : {}),
-    });
-    const text = await response.body.text();
-    return { status: response.statusCode, headers: response.headers, json: parseJson(text) };
+    return input.dispatcher
+      ? await viaUndici(input, signal, input.dispatcher)
+      : await viaFetch(input, signal);
   } catch (err) {
     if (input.signal?.aborted) throw input.signal.reason;
     const origin = new URL(input.url).origin;
@@ -52,6 +46,43 @@ export async function sendHttp(input: HttpRequest): Promise<HttpResponse> {
       cause_code: errorCode(err),
     });
   }
+}
+
+/**
+ * The platform's `fetch`: the tools and the client need no HTTP library of their own, so they run wherever
+ * `fetch` does (Node, Bun, Deno, edge runtimes).
+ */
+async function viaFetch(input: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+  const response = await fetch(input.url, {
+    method: input.method,
+    headers: { accept: 'application/json', ...input.headers },
+    ...(input.body === undefined ? {} : { body: input.body }),
+    signal,
+  });
+  const text = await response.text();
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return { status: response.status, headers, json: parseJson(text) };
+}
+
+/** A caller's own undici dispatcher (pool settings, interceptors): undici is loaded only then. */
+async function viaUndici(
+  input: HttpRequest,
+  signal: AbortSignal,
+  dispatcher: Dispatcher,
+): Promise<HttpResponse> {
+  const { request } = await import('undici');
+  const response = await request(input.url, {
+    method: input.method as Dispatcher.HttpMethod,
+    headers: { accept: 'application/json', ...input.headers },
+    body: input.body ?? null,
+    signal,
+    dispatcher,
+  });
+  const text = await response.body.text();
+  return { status: response.statusCode, headers: response.headers, json: parseJson(text) };
 }
 
 /** Sends a request and throws a typed `SpendgateError` for any non-2xx answer. */
@@ -70,9 +101,12 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** The system or undici error code, also from under `fetch`'s generic "fetch failed" `TypeError`. */
 function errorCode(err: unknown): string | null {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : null;
+  if (typeof code === 'string') return code;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && cause !== err ? errorCode(cause) : null;
 }
 
 function isTimeoutError(err: unknown): boolean {
@@ -86,6 +120,9 @@ function isTimeoutError(err: unknown): boolean {
 
 function describe(err: unknown): string {
   const code = errorCode(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  // fetch says only "fetch failed"; what failed is in its cause.
+  const source = err instanceof TypeError && cause instanceof Error ? cause : err;
+  const message = source instanceof Error ? source.message : String(source);
   return code && !message.includes(code) ? `${code} ${message}` : message;
 }

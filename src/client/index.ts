@@ -12,6 +12,10 @@ export {
 } from './admin-client.js';
 export { errorFromResponse } from './response-error.js';
 export type {
+  Approval,
+  ApprovalGrant,
+  ApprovalStatus,
+  ListApprovalsQuery,
   AuditQuery,
   AuditRow,
   BulkRevokeFilter,

@@ -17,6 +17,10 @@ export interface IssueKeyInput {
   readonly dailyUsdCap?: number | undefined;
   /** The most one call may cost. */
   readonly maxUsdPerCall?: number | undefined;
+  /** A call estimated above this is forwarded only with a person's single-use grant (see `approveCall`). */
+  readonly approvalAboveUsd?: number | undefined;
+  /** Stripe only: connected accounts (`acct_…`) the key may act on through `Stripe-Account`. */
+  readonly connectedAccounts?: readonly string[] | undefined;
   /** `"POST /v1/payment_intents"` or `"/v1/customers/*"`; `*` is one segment, `**` any number. */
   readonly allowedEndpoints: readonly string[];
   /** `"90s"`, `"5m"`, `"1h"` or seconds. */
@@ -37,6 +41,7 @@ export interface VaultKey {
   readonly usdCap: number | null;
   readonly dailyUsdCap: number | null;
   readonly maxUsdPerCall: number | null;
+  readonly approvalAboveUsd: number | null;
   readonly allowedEndpoints: readonly string[];
   readonly status: KeyStatus;
   readonly createdAt: Date;
@@ -64,7 +69,7 @@ export interface VaultKeyWithSpend extends VaultKey {
 export interface ListKeysQuery {
   readonly label?: string | undefined;
   readonly labelPrefix?: string | undefined;
-  readonly status?: 'active' | 'revoked' | undefined;
+  readonly status?: KeyStatus | undefined;
   readonly vendor?: string | undefined;
   readonly limit?: number | undefined;
   readonly cursor?: string | undefined;
@@ -121,4 +126,41 @@ export interface AuditRow {
   readonly vendorRequestId: string | null;
   readonly requestId: string;
   readonly latencyMs: number;
+}
+
+/** Where an approval is: see `GET /v1/approvals`. */
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expired';
+
+/** A call above its key's `approval_above_usd`, as the admin API shows it. Never holds the grant. */
+export interface Approval {
+  readonly id: string;
+  readonly status: ApprovalStatus;
+  readonly keyId: string;
+  readonly label: string | null;
+  readonly vendor: string;
+  readonly method: string;
+  readonly path: string;
+  readonly amountUsd: number;
+  readonly createdAt: Date;
+  /** While pending: when it lapses undecided. Once approved: when the grant lapses unused. */
+  readonly expiresAt: Date;
+  readonly decidedAt: Date | null;
+  readonly usedAt: Date | null;
+}
+
+export interface ListApprovalsQuery {
+  readonly status?: ApprovalStatus | undefined;
+  readonly keyId?: string | undefined;
+  readonly label?: string | undefined;
+  readonly limit?: number | undefined;
+  readonly cursor?: string | undefined;
+}
+
+/** The answer to an approve: the grant, shown once, to send as `Spendgate-Approval` with the same request. */
+export interface ApprovalGrant {
+  readonly id: string;
+  readonly status: 'approved';
+  /** `apv_…`: single-use, for this key and this exact request only. */
+  readonly grant: string;
+  readonly expiresAt: Date;
 }

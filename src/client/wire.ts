@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import type { AuditRow, IssuedVaultKey, RevokedKey, VaultKey, VaultKeyWithSpend } from './types.js';
+import type {
+  Approval,
+  ApprovalGrant,
+  AuditRow,
+  IssuedVaultKey,
+  RevokedKey,
+  VaultKey,
+  VaultKeyWithSpend,
+} from './types.js';
 
 /**
  * The admin API's JSON, validated and turned into the client's camelCase types. Validation is loose about
@@ -17,6 +25,8 @@ const keyFields = {
   usd_cap: usd,
   daily_usd_cap: usd,
   max_usd_per_call: usd,
+  // Optional: a proxy from before approvals does not send it.
+  approval_above_usd: usd.optional(),
   allowed_endpoints: z.array(z.string()),
   status: z.enum(['active', 'revoked', 'expired']),
   created_at: date,
@@ -34,6 +44,7 @@ const toKey = (k: KeyWire): VaultKey => ({
   usdCap: k.usd_cap,
   dailyUsdCap: k.daily_usd_cap,
   maxUsdPerCall: k.max_usd_per_call,
+  approvalAboveUsd: k.approval_above_usd ?? null,
   allowedEndpoints: k.allowed_endpoints,
   status: k.status,
   createdAt: k.created_at,
@@ -120,3 +131,46 @@ export const auditPageWire = z.object({
   data: z.array(auditRowWire),
   next_cursor: z.string().nullable(),
 });
+
+const approvalStatus = z.enum(['pending', 'approved', 'denied', 'used', 'expired']);
+
+export const approvalWire = z
+  .object({
+    id: z.string(),
+    status: approvalStatus,
+    key_id: z.string(),
+    label: z.string().nullable(),
+    vendor: z.string(),
+    method: z.string(),
+    path: z.string(),
+    amount_usd: z.number(),
+    created_at: date,
+    expires_at: date,
+    decided_at: date.nullable(),
+    used_at: date.nullable(),
+  })
+  .transform((a): Approval => ({
+    id: a.id,
+    status: a.status,
+    keyId: a.key_id,
+    label: a.label,
+    vendor: a.vendor,
+    method: a.method,
+    path: a.path,
+    amountUsd: a.amount_usd,
+    createdAt: a.created_at,
+    expiresAt: a.expires_at,
+    decidedAt: a.decided_at,
+    usedAt: a.used_at,
+  }));
+
+export const approvalPageWire = z.object({
+  data: z.array(approvalWire),
+  next_cursor: z.string().nullable(),
+});
+
+export const approvalGrantWire = z
+  .object({ id: z.string(), status: z.literal('approved'), grant: z.string().min(1), expires_at: date })
+  .transform((g): ApprovalGrant => ({ id: g.id, status: g.status, grant: g.grant, expiresAt: g.expires_at }));
+
+export const approvalDeniedWire = z.object({ id: z.string(), status: z.literal('denied') });

@@ -111,6 +111,8 @@ export const configSchema = z.object({
   SPENDGATE_MAX_TTL: duration('SPENDGATE_MAX_TTL').default(86_400_000),
   /** TTL for keys issued without `expires_in` or `expires_at`. */
   SPENDGATE_DEFAULT_TTL: duration('SPENDGATE_DEFAULT_TTL').default(3_600_000),
+  /** How long a pending approval waits for a decision, and how long an approved grant then stays usable. */
+  SPENDGATE_APPROVAL_TTL: duration('SPENDGATE_APPROVAL_TTL').default(600_000),
   /** Cap applied when a key names none. Without it, a key with no cap is refused (`cap_required`). */
   SPENDGATE_DEFAULT_DAILY_USD_CAP: usd.optional(),
   SPENDGATE_FX_RATES: fxRates.default({}),
@@ -151,6 +153,8 @@ export const configSchema = z.object({
   SPENDGATE_RESEND_EMAIL_USD: usd.optional(),
   SPENDGATE_SANDBOX: bool.default(false),
   SPENDGATE_SANDBOX_ALLOW_SECRETS: bool.default(false),
+  /** Serve `GET /metrics` without the admin token (for a scraper on a private network). */
+  SPENDGATE_METRICS_PUBLIC: bool.default(false),
   SPENDGATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

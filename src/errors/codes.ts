@@ -36,6 +36,12 @@ export const ERROR_CODES = {
   per_call_limit_exceeded: { status: 403, retryable: false },
   /** `Stripe-Account` or `Stripe-Context` naming an account outside the key's `connected_accounts`. */
   account_not_allowed: { status: 403, retryable: false },
+  /** A sandbox key on a live proxy, or a live key on a sandbox proxy (the key's `spendgate_mode`). */
+  key_mode_mismatch: { status: 403, retryable: false },
+  /** Above the key's `approval_above_usd`: `error.approval` names the pending approval a person must decide. */
+  approval_required: { status: 403, retryable: false },
+  /** A `Spendgate-Approval` value that is not an approved, unused, unexpired grant for this exact request. */
+  approval_invalid: { status: 403, retryable: false },
   // 404
   not_found: { status: 404, retryable: false },
   // 409: the only 409, and deliberately retryable: it is what Stripe answers for a request whose
@@ -46,6 +52,8 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, retryable: false },
   // 429
   cap_exhausted: { status: 429, retryable: false },
+  /** The key already has as many pending approvals as the proxy keeps (20): decide or let some lapse first. */
+  too_many_pending_approvals: { status: 429, retryable: false },
   // 5xx: the proxy could not do its job; nothing was charged by the proxy's own decision
   internal_error: { status: 500, retryable: true },
   upstream_unreachable: { status: 502, retryable: true },

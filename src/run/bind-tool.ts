@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { SpendgateClient } from '../client/admin-client.js';
+import { isAboveThreshold } from '../tools/approval.js';
 import { resultForInactiveRun } from '../tools/outcome.js';
 import type { RunTool, SpendTool, ToolCredential } from '../tools/types.js';
 
@@ -15,6 +16,8 @@ export interface BindToolOptions {
   readonly proxyUrl: string;
   readonly timeoutMs: number;
   readonly dispatcher?: Dispatcher | undefined;
+  /** The run's approval threshold for this tool's vendor, in USD; `null` when none applies. */
+  readonly approvalAboveUsd: number | null;
 }
 
 /**
@@ -29,6 +32,9 @@ export function bindTool(options: BindToolOptions): RunTool {
     inputSchema: tool.inputSchema,
     vendor: tool.vendor,
     annotations: tool.annotations,
+    approvalAboveUsd: options.approvalAboveUsd,
+    statedUsd: (input) => tool.statedUsd(input),
+    needsApproval: (input) => isAboveThreshold(tool.statedUsd(input), options.approvalAboveUsd),
     async execute(input, call) {
       const found = await lookup(tool.vendor);
       if ('inactive' in found) return resultForInactiveRun(found.inactive);
@@ -48,6 +54,10 @@ export function bindTool(options: BindToolOptions): RunTool {
         dispatcher: options.dispatcher,
         remainingUsd: () => spend().then((read) => read?.remainingUsd ?? null),
         spend,
+        approval: call.approval,
+        // The run's admin client mints the grant; the model only ever holds the vault key.
+        approveCall: (approvalId) =>
+          client.approveCall(approvalId, { signal: call.signal }).then((granted) => granted.grant),
       });
     },
   };

@@ -61,7 +61,8 @@ function usd(value: number): string {
 export interface StopPolicy {
   /**
    * End the loop after the step in which a tool got a non-retryable budget refusal (`cap_exhausted`,
-   * `key_revoked`, `key_expired`, `per_call_limit_exceeded`, `endpoint_not_allowed`, `approval_invalid`).
+   * `key_revoked`, `key_expired`, `per_call_limit_exceeded`, `endpoint_not_allowed`, `key_mode_mismatch`,
+   * `approval_required`, `approval_denied`, `approval_invalid`: see `BUDGET_STOP_CODES`).
    * Turn it off for an agent that should carry on with its other tools.
    * @default true
    */

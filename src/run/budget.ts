@@ -9,6 +9,11 @@ export interface VendorCaps {
   readonly dailyUsdCap?: number;
   /** The most one call may cost: a $20 limit stops one $500 charge even with budget left. */
   readonly maxUsdPerCall?: number;
+  /**
+   * A call above this is sent only once a person approves it: the framework pauses the call (its own
+   * human-in-the-loop), and the proxy refuses it without a single-use grant for that exact request.
+   */
+  readonly approvalAboveUsd?: number;
 }
 
 /**
@@ -43,6 +48,7 @@ export interface ResolvedCaps {
   readonly usdCap: Micros | null;
   readonly dailyUsdCap: Micros | null;
   readonly maxUsdPerCall: Micros | null;
+  readonly approvalAboveUsd: Micros | null;
 }
 
 /**
@@ -62,6 +68,7 @@ export function resolveCaps(
       usdCap: money(caps?.usdCap, 'usdCap'),
       dailyUsdCap: money(caps?.dailyUsdCap, 'dailyUsdCap'),
       maxUsdPerCall: money(caps?.maxUsdPerCall, 'maxUsdPerCall'),
+      approvalAboveUsd: money(caps?.approvalAboveUsd, 'approvalAboveUsd'),
     };
     if (entry.usdCap === null && entry.dailyUsdCap === null) {
       throw spendgateError(
@@ -80,10 +87,12 @@ export function capsToUsd(caps: ResolvedCaps): {
   usdCap?: number;
   dailyUsdCap?: number;
   maxUsdPerCall?: number;
+  approvalAboveUsd?: number;
 } {
   return {
     ...(caps.usdCap === null ? {} : { usdCap: microsToUsd(caps.usdCap) }),
     ...(caps.dailyUsdCap === null ? {} : { dailyUsdCap: microsToUsd(caps.dailyUsdCap) }),
     ...(caps.maxUsdPerCall === null ? {} : { maxUsdPerCall: microsToUsd(caps.maxUsdPerCall) }),
+    ...(caps.approvalAboveUsd === null ? {} : { approvalAboveUsd: microsToUsd(caps.approvalAboveUsd) }),
   };
 }

@@ -7,6 +7,7 @@ import { bindTool, toolCredential, type CredentialLookup } from './bind-tool.js'
 import { capsToUsd, resolveCaps, type ResolvedCaps, type RunBudget } from './budget.js';
 import { asyncDisposeSymbol } from './dispose.js';
 import { endpointsByVendor } from './endpoints.js';
+import { microsToUsd } from '../money.js';
 import { revokeWithRetry } from './revoke.js';
 
 export interface RunOptions {
@@ -104,6 +105,7 @@ export class Run {
         proxyUrl,
         timeoutMs: options.toolTimeoutMs ?? 30_000,
         dispatcher: options.dispatcher,
+        approvalAboveUsd: usdOrNull(this.#caps.get(tool.vendor)?.approvalAboveUsd ?? null),
       }),
     );
   }
@@ -296,6 +298,10 @@ export class Run {
       inactive: this.#state === 'created' ? 'not_started' : this.#state === 'failed' ? 'failed' : 'ended',
     };
   }
+}
+
+function usdOrNull(micros: number | null): number | null {
+  return micros === null ? null : microsToUsd(micros);
 }
 
 function credential(entry: IssuedEntry): ToolCredential {

@@ -10,6 +10,8 @@ import { hashToken, newKeyId, newVaultToken } from './tokens.js';
 import { jsonBody } from './json-body.js';
 import { validate } from './validate.js';
 import { ledger } from './ledger.js';
+import { listKeysByStatus } from './key-list.js';
+import { withKeyMode } from './sandbox.js';
 import { auditView, keyView, keyWithSpendView } from './views.js';
 
 /** The admin API: issue, read, list and revoke vault keys, and query the audit log. */
@@ -41,6 +43,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
     let dailyUsdCap = money(body.daily_usd_cap, 'daily_usd_cap');
     const usdCap = money(body.usd_cap, 'usd_cap');
     const maxUsdPerCall = money(body.max_usd_per_call, 'max_usd_per_call');
+    const approvalAboveUsd = money(body.approval_above_usd, 'approval_above_usd');
     if (dailyUsdCap === null && usdCap === null) {
       dailyUsdCap = ctx.config.SPENDGATE_DEFAULT_DAILY_USD_CAP ?? null;
       if (dailyUsdCap === null) {
@@ -62,10 +65,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
         tokenHash: hashToken(token),
         vendor: body.vendor,
         label: body.label ?? null,
-        metadata: body.metadata ?? {},
+        metadata: withKeyMode(body.metadata, ctx.sandbox),
         usdCap,
         dailyUsdCap,
         maxUsdPerCall,
+        approvalAboveUsd,
         allowedEndpoints: body.allowed_endpoints,
         connectedAccounts,
         createdAt: now,
@@ -91,17 +95,22 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
 
   app.get('/v1/keys', admin, async (request) => {
     const query = validate(listKeysQuery, request.query);
+    const now = ctx.now();
     const page = await ledger(() =>
-      ctx.store.listKeys({
-        label: query.label,
-        labelPrefix: query.label_prefix,
-        status: query.status,
-        vendor: query.vendor,
-        limit: query.limit,
-        cursor: query.cursor,
-      }),
+      listKeysByStatus(
+        ctx.store,
+        {
+          label: query.label,
+          labelPrefix: query.label_prefix,
+          status: query.status,
+          vendor: query.vendor,
+          limit: query.limit,
+          cursor: query.cursor,
+        },
+        now,
+      ),
     );
-    return { data: page.data.map((key) => keyWithSpendView(key, ctx.now())), next_cursor: page.nextCursor };
+    return { data: page.data.map((key) => keyWithSpendView(key, now)), next_cursor: page.nextCursor };
   });
 
   const revoke = async (request: FastifyRequest) => {

@@ -12,6 +12,8 @@ export const issueKeyBody = z.strictObject({
   daily_usd_cap: money.optional(),
   usd_cap: money.optional(),
   max_usd_per_call: money.optional(),
+  /** A call estimated above this is forwarded only with a person's single-use grant (`Spendgate-Approval`). */
+  approval_above_usd: money.optional(),
   allowed_endpoints: z.array(z.string().min(1).max(512)).min(1).max(100),
   expires_in: z.union([z.string(), z.number()]).optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
@@ -46,7 +48,8 @@ const cursor = z.string().regex(/^\d+$/, 'cursor must come from next_cursor').op
 export const listKeysQuery = z.strictObject({
   label: label.optional(),
   label_prefix: label.optional(),
-  status: z.enum(['active', 'revoked']).optional(),
+  /** `expired`: active but past its expiry, as a read reports it; `active` leaves those out. */
+  status: z.enum(['active', 'revoked', 'expired']).optional(),
   vendor: z.string().optional(),
   limit,
   cursor,
@@ -64,4 +67,18 @@ export const auditQuery = z.strictObject({
   until: instant.optional(),
   limit,
   cursor,
+});
+
+/** `GET /v1/approvals`. */
+export const listApprovalsQuery = z.strictObject({
+  status: z.enum(['pending', 'approved', 'denied', 'used', 'expired']).optional(),
+  key_id: z.string().optional(),
+  label: label.optional(),
+  limit,
+  cursor,
+});
+
+/** `POST /v1/approvals/{id}/approve` and `/deny`: an optional note for the log, nothing else. */
+export const decideApprovalBody = z.strictObject({
+  note: z.string().max(500).optional(),
 });

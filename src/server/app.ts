@@ -2,6 +2,9 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { SpendgateError, spendgateError } from '../errors/index.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerReservationRoutes } from './reservation-routes.js';
+import { registerApprovalRoutes } from './approval-routes.js';
+import { registerMetricsRoutes } from './metrics-routes.js';
+import { registerOpenApiRoutes } from './openapi-routes.js';
 import type { ProxyContext } from './context.js';
 import { sendRefusal } from './refusal.js';
 import { errorSummary } from './error-summary.js';
@@ -96,6 +99,9 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
   });
   registerAdminRoutes(app, ctx);
   registerReservationRoutes(app, ctx);
+  registerApprovalRoutes(app, ctx);
+  registerMetricsRoutes(app, ctx);
+  registerOpenApiRoutes(app);
 
   const vendorCall = createVendorCallHandler(ctx);
   app.all('/*', vendorCall);

@@ -4,6 +4,7 @@ import type { Clock } from '../store/clock.js';
 import type { Store } from '../store/types.js';
 import type { ConfiguredVendor } from '../vendors/registry.js';
 import type { Forwarder } from './forwarder.js';
+import type { ProxyMetrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 import type { Recorder } from './recorder.js';
 
@@ -22,4 +23,6 @@ export interface ProxyContext {
   readonly readiness: Readiness;
   /** This process, as its reservations and its lease name it. */
   readonly instanceId: string;
+  /** This proxy's own Prometheus registry and metrics (`GET /metrics`). */
+  readonly metrics: ProxyMetrics;
 }

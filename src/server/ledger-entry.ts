@@ -16,7 +16,19 @@ export type LedgerEntry =
     }
   | { readonly kind: 'release'; readonly reservationId: string; readonly audit: NewAuditRow }
   | { readonly kind: 'uncertain'; readonly reservationId: string; readonly audit: NewAuditRow }
-  | { readonly kind: 'audit'; readonly audit: NewAuditRow };
+  | { readonly kind: 'audit'; readonly audit: NewAuditRow }
+  /**
+   * A call refused because the ledger's answer to its reservation was lost: the ledger may still have
+   * committed one, which the proxy never forwarded and so must give back. Applied no earlier than
+   * `notBefore` (epoch ms), once any statement still running for it has been cancelled by the ledger.
+   */
+  | {
+      readonly kind: 'abandon';
+      readonly requestId: string;
+      readonly instanceId: string;
+      readonly notBefore: number;
+      readonly audit: NewAuditRow;
+    };
 
 export function entryId(entry: LedgerEntry): string {
   return entry.audit.requestId;
@@ -35,7 +47,14 @@ export async function applyEntry(store: Store, entry: LedgerEntry): Promise<void
       return store.release({ reservationId: entry.reservationId, audit: entry.audit });
     case 'uncertain':
       return store.markUncertain({ reservationId: entry.reservationId, audit: entry.audit });
+    case 'abandon':
+      return store.abandon({ requestId: entry.requestId, instanceId: entry.instanceId, audit: entry.audit });
     case 'audit':
       await store.appendAudit(entry.audit);
   }
+}
+
+/** Whether the entry may be applied now: an abandon waits for its `notBefore`. */
+export function isDue(entry: LedgerEntry, now: number): boolean {
+  return entry.kind !== 'abandon' || entry.notBefore <= now;
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import { errorSummary } from './error-summary.js';
 import type { OwnedJournal } from './journal/journal-dir.js';
-import { applyEntry, entryId, type LedgerEntry } from './ledger-entry.js';
+import { applyEntry, entryId, isDue, type LedgerEntry } from './ledger-entry.js';
 
 /**
  * How a call's outcome reaches the ledger.
@@ -71,7 +71,8 @@ export function createRecorder(options: RecorderOptions): Recorder {
   /** Queues a journaled entry for the ledger, once; on failure it waits for the next retry tick. */
   const applyJournaled = (entry: LedgerEntry) => {
     const id = entryId(entry);
-    if (!journal || queued.has(id)) return;
+    // Not yet due: the next retry tick looks again (the entry stays pending in the journal).
+    if (!journal || queued.has(id) || !isDue(entry, Date.now())) return;
     queued.add(id);
     waiting.push(entry);
     pump();

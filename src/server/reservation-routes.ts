@@ -8,13 +8,15 @@ import { jsonBody } from './json-body.js';
 import { ledger } from './ledger.js';
 import { validate } from './validate.js';
 
-const listQuery = z.strictObject({
+/** `GET /v1/reservations` (exported for the OpenAPI document). */
+export const listReservationsQuery = z.strictObject({
   key_id: z.string().optional(),
   status: z.enum(['reserved', 'settled', 'released', 'uncertain']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-const resolveBody = z.strictObject({
+/** `POST /v1/reservations/{id}/resolve`. */
+export const resolveReservationBody = z.strictObject({
   outcome: z.enum(['settled', 'released']),
   /** For `settled`: what the vendor's records say moved (USD); defaults to the reserved amount. */
   amount_usd: z.union([z.number(), z.string()]).optional(),
@@ -30,7 +32,7 @@ export function registerReservationRoutes(app: FastifyInstance, ctx: ProxyContex
   };
 
   app.get('/v1/reservations', admin, async (request) => {
-    const query = validate(listQuery, request.query);
+    const query = validate(listReservationsQuery, request.query);
     const rows = await ledger(() =>
       ctx.store.listReservations({ keyId: query.key_id, status: query.status, limit: query.limit }),
     );
@@ -47,7 +49,7 @@ export function registerReservationRoutes(app: FastifyInstance, ctx: ProxyContex
 
   app.post('/v1/reservations/:id/resolve', admin, async (request) => {
     const { id } = request.params as { id: string };
-    const body = validate(resolveBody, jsonBody(request));
+    const body = validate(resolveReservationBody, jsonBody(request));
     if (body.outcome === 'released' && body.amount_usd !== undefined) {
       throw spendgateError('bad_request', 'amount_usd applies only to outcome "settled"', {
         param: 'amount_usd',

@@ -1,5 +1,8 @@
+import { resolve } from 'node:path';
 import type { ProxyConfig } from '../config/schema.js';
 import { spendgateError } from '../errors/index.js';
+import type { KeyRecord } from '../store/types.js';
+import type { ConfiguredVendor } from '../vendors/registry.js';
 import type { FakeVendor } from '../testing/fakes/types.js';
 import type { Forwarder } from './forwarder.js';
 
@@ -10,6 +13,16 @@ export const SANDBOX_SECRETS = {
   TWILIO_AUTH_TOKEN: 'spendgate_sandbox_auth_token',
   RESEND_API_KEY: 're_spendgate_sandbox',
 } as const;
+
+/** The live proxy's default ledger. A sandbox never opens it: its keys and spend would mix with live ones. */
+const LIVE_DEFAULT_DB = './spendgate.db';
+
+/** The reserved metadata entry recording the mode of the proxy that issued a key. */
+export const KEY_MODE_METADATA = 'spendgate_mode';
+
+export type KeyMode = 'sandbox' | 'live';
+
+const modeOf = (sandboxed: boolean): KeyMode => (sandboxed ? 'sandbox' : 'live');
 
 const REAL_SECRET_NAMES = [
   'STRIPE_SECRET_KEY',
@@ -50,7 +63,68 @@ export async function createSandbox(config: ProxyConfig): Promise<Sandbox> {
     }),
     resend: createFakeResend({ apiKey: SANDBOX_SECRETS.RESEND_API_KEY, sandbox: true }),
   };
-  return { config: { ...config, ...SANDBOX_SECRETS }, forwarder: createInProcessForwarder(fakes), fakes };
+  const db = resolve(config.SPENDGATE_DB) === resolve(LIVE_DEFAULT_DB) ? ':memory:' : config.SPENDGATE_DB;
+  return {
+    config: { ...config, ...SANDBOX_SECRETS, SPENDGATE_DB: db },
+    forwarder: createInProcessForwarder(fakes),
+    fakes,
+  };
+}
+
+/**
+ * The metadata a key is issued with: the caller's, plus the issuing proxy's mode under a reserved entry, so
+ * that a sandbox key cannot move real money on a live proxy sharing its ledger, nor a live key reach a fake.
+ */
+export function withKeyMode(
+  metadata: Readonly<Record<string, string>> | undefined,
+  sandboxed: boolean,
+): Record<string, string> {
+  if (metadata && Object.hasOwn(metadata, KEY_MODE_METADATA)) {
+    throw spendgateError('bad_request', `metadata.${KEY_MODE_METADATA} is set by the proxy, not the caller`, {
+      param: `metadata.${KEY_MODE_METADATA}`,
+    });
+  }
+  return { ...metadata, [KEY_MODE_METADATA]: modeOf(sandboxed) };
+}
+
+/**
+ * Refuses a key issued in the other mode. A key without the entry predates it and counts as live: a sandbox
+ * proxy then refuses it, which errs on the side of never mixing the two.
+ */
+export function checkKeyMode(key: KeyRecord, sandboxed: boolean): void {
+  const mode: KeyMode = key.metadata[KEY_MODE_METADATA] === 'sandbox' ? 'sandbox' : 'live';
+  if (mode === modeOf(sandboxed)) return;
+  throw spendgateError(
+    'key_mode_mismatch',
+    `Key ${key.id} was issued by a ${mode} proxy; this proxy is ${sandboxed ? 'a sandbox' : 'live'}`,
+    { key_id: key.id },
+  );
+}
+
+export interface BannerOptions {
+  readonly url: string;
+  readonly config: ProxyConfig;
+  readonly sandboxed: boolean;
+  readonly vendors: ReadonlyMap<string, ConfiguredVendor>;
+}
+
+/** What the proxy prints on start-up: where it listens, each vendor's state and the ledger, never a secret. */
+export function startupBanner(options: BannerOptions): string[] {
+  const { config, sandboxed } = options;
+  const names = [...options.vendors.keys()];
+  const state = (v: ConfiguredVendor) => (sandboxed ? 'faked' : v.secrets ? 'configured' : 'not configured');
+  const vendors = [...options.vendors.values()].map((v) => `${v.vendor.name}=${state(v)}`);
+  const ledger = /^postgres/i.test(config.SPENDGATE_DB) ? 'postgres' : config.SPENDGATE_DB;
+  return [
+    `spendgate listening on ${options.url}`,
+    ...(sandboxed
+      ? [
+          `spendgate SANDBOX: ${names.join(', ')} are faked in-process; nothing reaches a real vendor, ` +
+            'and keys issued here are refused by a live proxy',
+        ]
+      : []),
+    `spendgate vendors: ${vendors.join(', ')}; ledger: ${ledger}`,
+  ];
 }
 
 /** A forwarder that hands each call to a fake in this process instead of the network. */
@@ -112,6 +186,7 @@ export async function startSandboxProxy(options: StartSandboxProxyOptions = {}) 
     adminToken,
     fakes,
     store: proxy.store,
+    banner: proxy.banner,
     close: () => proxy.close(),
   };
 }

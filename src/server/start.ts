@@ -12,7 +12,9 @@ import { startReadiness } from './readiness.js';
 import { journalDir, openJournalDir } from './journal/journal-dir.js';
 import { startLease } from './lease.js';
 import { createRecorder } from './recorder.js';
-import { createSandbox, type Sandbox } from './sandbox.js';
+import { createProxyMetrics } from './metrics.js';
+import { countRecorder, timeForwarder, timeStore } from './metrics-instrument.js';
+import { createSandbox, startupBanner, type Sandbox } from './sandbox.js';
 
 export interface StartProxyOptions {
   readonly config: ProxyConfig;
@@ -34,6 +36,8 @@ export interface RunningProxy {
   readonly store: Store;
   /** The fakes answering vendor calls, in sandbox mode. */
   readonly fakes?: Sandbox['fakes'];
+  /** The start-up lines to print: where it listens, the vendors (faked in sandbox mode), the ledger. */
+  readonly banner: readonly string[];
   /** Stops accepting, waits for in-flight calls to finish and settle, then closes the store and pools. */
   close(): Promise<void>;
 }
@@ -57,8 +61,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const logger =
     options.logger ?? pino({ level: config.SPENDGATE_LOG_LEVEL, base: { service: 'spendgate' } });
   const now = options.now ?? systemClock;
+  const metrics = createProxyMetrics();
   const vendors = buildVendors(config);
-  const store =
+  const untimedStore =
     options.store ??
     (await createStore({
       db: config.SPENDGATE_DB,
@@ -70,7 +75,8 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       onPoolError: (err) =>
         logger.warn({ err: { type: err.name, message: err.message } }, 'ledger connection lost'),
     }));
-  const forwarder =
+  const store = timeStore(untimedStore, metrics);
+  const untimedForwarder =
     options.forwarder ??
     sandbox?.forwarder ??
     createHttpForwarder({
@@ -79,6 +85,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       headersTimeoutMs: config.SPENDGATE_UPSTREAM_HEADERS_TIMEOUT_MS,
       bodyTimeoutMs: config.SPENDGATE_UPSTREAM_BODY_TIMEOUT_MS,
     });
+  const forwarder = timeForwarder(untimedForwarder, metrics);
   const journal =
     store.kind === 'postgres'
       ? await openJournalDir(journalDir(config), config.SPENDGATE_JOURNAL_ORPHAN_MS)
@@ -86,7 +93,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   if (journal && journal.adopted.length > 0) {
     logger.info({ event: 'journal_adopted', entries: journal.adopted.length }, 'replaying journal entries');
   }
-  const recorder = createRecorder({ store, logger, journal });
+  const recorder = countRecorder(createRecorder({ store, logger, journal }), metrics);
   const lease = await startLease({ store, logger, leaseMs: config.SPENDGATE_LEASE_MS });
   const readiness = startReadiness({ store });
   const ctx: ProxyContext = {
@@ -100,6 +107,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     recorder,
     readiness,
     instanceId: lease.instanceId,
+    metrics,
   };
   const app = buildApp(ctx);
   try {
@@ -122,6 +130,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     host: config.SPENDGATE_HOST,
     store,
     ...(sandbox ? { fakes: sandbox.fakes } : {}),
+    banner: startupBanner({ url: `http://${host}:${port}`, config, sandboxed, vendors }),
     close() {
       closing ??= (async () => {
         const deadline = performance.now() + config.SPENDGATE_SHUTDOWN_TIMEOUT_MS;

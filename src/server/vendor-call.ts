@@ -11,8 +11,11 @@ import { buildVendorRequest } from './call-request.js';
 import type { ProxyContext } from './context.js';
 import { ForwardError, type ForwardResponse } from './forwarder.js';
 import { ledger } from './ledger.js';
+import type { LedgerEntry } from './ledger-entry.js';
+import { accountOf, approvalCheckFor, approvalFingerprint, approvalRequired } from './approval-gate.js';
 import { errorSummary } from './error-summary.js';
 import { sendRefusal } from './refusal.js';
+import { checkKeyMode } from './sandbox.js';
 import { digestsEqual, hashToken, vaultTokenFrom } from './tokens.js';
 import { remainingMicros } from './views.js';
 
@@ -33,7 +36,7 @@ const HOP_BY_HOP = new Set([
   'content-encoding',
 ]);
 
-const ADMIN_PREFIXES = ['/v1/keys', '/v1/audit', '/v1/reservations', '/vault/'];
+const ADMIN_PREFIXES = ['/v1/keys', '/v1/audit', '/v1/reservations', '/v1/approvals', '/vault/'];
 
 /** How a forwarded call's reservation ends. */
 type Finish =
@@ -54,6 +57,8 @@ interface CallState {
   key: KeyRecord | null;
   vendor: string | null;
   idempotencyKey: string | null;
+  /** Set while the reservation is being asked for: a failure then may have left one in the ledger. */
+  reserving?: boolean;
 }
 
 /**
@@ -93,7 +98,7 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       // Refuse first, record after: the caller never waits on the ledger for a "no", least of all when
       // the ledger is what failed. The row keeps the latency the caller actually saw.
       const row = auditRow(state, { decision: 'denied', code: error.code });
-      ctx.recorder.later({ kind: 'audit', audit: row });
+      ctx.recorder.later(refusalEntry(state, row));
       ctx.logger.info(
         {
           event: 'call_denied',
@@ -124,7 +129,14 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     });
     configured.vendor.checkParams(vendorRequest);
     const amount = await price(configured, vendorRequest, key);
-    const reservation = await reserve(configured, vendorRequest, key, amount, state);
+    const reservation = await reserve({
+      configured,
+      vendorRequest,
+      key,
+      amount,
+      state,
+      headers: request.headers,
+    });
     return forwardAndSettle({ reply, state, configured, vendorRequest, amount, reservation });
   }
 
@@ -177,6 +189,7 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       throw spendgateError('key_revoked', `Key ${key.id} has been revoked`, { key_id: key.id });
     if (key.expiresAt <= ctx.now())
       throw spendgateError('key_expired', `Key ${key.id} has expired`, { key_id: key.id });
+    checkKeyMode(key, ctx.sandbox);
 
     const path = normalizePath(target.vendorRawPath);
     state.path = path;
@@ -212,30 +225,40 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     return 0;
   }
 
-  async function reserve(
-    configured: ConfiguredVendor,
-    vendorRequest: VendorRequest,
-    key: KeyRecord,
-    amount: number,
-    state: CallState,
-  ) {
+  /** Reserves the call's amount, with the grant check when the call is above the key's approval threshold. */
+  async function reserve(input: {
+    configured: ConfiguredVendor;
+    vendorRequest: VendorRequest;
+    key: KeyRecord;
+    amount: number;
+    state: CallState;
+    headers: FastifyRequest['headers'];
+  }) {
+    const { configured, vendorRequest, key, amount, state } = input;
     const idempotency = configured.vendor.idempotencyKey(vendorRequest);
     const idempotencyHeader = vendorRequest.headers['idempotency-key'];
     state.idempotencyKey = typeof idempotencyHeader === 'string' ? idempotencyHeader : null;
-    // The fingerprint covers what is forwarded: the canonical query and body, not the client's bytes.
-    const fingerprint = createHash('sha256')
-      .update(`${vendorRequest.method} ${vendorRequest.path}?${vendorRequest.query}\n`)
-      .update(vendorRequest.body)
-      .digest('hex');
+    const fingerprint = fingerprintOf(vendorRequest);
+    const account = accountOf(vendorRequest.headers, configured.vendor.accountHeaders);
+    const boundTo = approvalFingerprint(fingerprint, account);
+    const approval = approvalCheckFor({ key, amount, headers: input.headers, fingerprint: boundTo });
+    state.reserving = true;
     const reservation = await ledger(() =>
       ctx.store.reserve({
         keyId: key.id,
         amount,
         instanceId: ctx.instanceId,
         requestId: state.requestId,
+        approval,
         ...(idempotency === null ? {} : { idempotency: { key: idempotency, fingerprint } }),
       }),
     );
+    state.reserving = false;
+    if (!reservation.ok && reservation.code === 'approval_required') {
+      const { method, path } = vendorRequest;
+      const call = { key, method, path, fingerprint: boundTo, account, amount };
+      throw await approvalRequired(ctx, call);
+    }
     if (!reservation.ok) throw reserveRefusal(reservation, amount, key);
     return reservation;
   }
@@ -397,6 +420,23 @@ export function createVendorCallHandler(ctx: ProxyContext) {
     );
   }
 
+  /**
+   * How a refusal is recorded. When the ledger failed while reserving, it may have committed a reservation
+   * whose answer never arrived; the call was not forwarded, so that reservation is given back (abandoned),
+   * once the ledger has had time to cancel any statement still running for it.
+   */
+  function refusalEntry(state: CallState, audit: NewAuditRow): LedgerEntry {
+    if (!state.reserving) return { kind: 'audit', audit };
+    const settleAfterMs = 2 * ctx.config.SPENDGATE_DB_STATEMENT_TIMEOUT_MS + 1000;
+    return {
+      kind: 'abandon',
+      requestId: state.requestId,
+      instanceId: ctx.instanceId,
+      notBefore: Date.now() + settleAfterMs,
+      audit,
+    };
+  }
+
   function auditRow(state: CallState, row: AuditFields): NewAuditRow {
     return {
       ts: ctx.now(),
@@ -428,6 +468,14 @@ export function vendorIdempotencyKey(keyId: string, clientKey: string): string {
   return `sg_${keyId}_${createHash('sha256').update(clientKey).digest('hex').slice(0, 40)}`;
 }
 
+/** What idempotency and approvals match a repeat by: the canonical query and body, not the client's bytes. */
+function fingerprintOf(vendorRequest: VendorRequest): string {
+  return createHash('sha256')
+    .update(`${vendorRequest.method} ${vendorRequest.path}?${vendorRequest.query}\n`)
+    .update(vendorRequest.body)
+    .digest('hex');
+}
+
 function reserveRefusal(
   result: Extract<ReserveResult, { ok: false }>,
   amount: number,
@@ -446,6 +494,18 @@ function reserveRefusal(
       return spendgateError(
         'idempotency_key_in_use',
         'A request with this Idempotency-Key is still in flight; retry once it has finished to get its result',
+        details,
+      );
+    case 'approval_required':
+      return spendgateError(
+        'approval_required',
+        `Key ${key.id} needs a person's approval for this call`,
+        details,
+      );
+    case 'approval_invalid':
+      return spendgateError(
+        'approval_invalid',
+        'Spendgate-Approval is not an approved, unused, unexpired grant for this key and this exact request',
         details,
       );
     case 'idempotency_mismatch':

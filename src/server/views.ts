@@ -1,5 +1,5 @@
 import { microsToUsd } from '../money.js';
-import type { AuditRow, KeyRecord } from '../store/types.js';
+import type { ApprovalRecord, AuditRow, KeyRecord } from '../store/types.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const usd = (micros: number | null) => (micros === null ? null : microsToUsd(micros));
@@ -24,6 +24,7 @@ export function keyView(key: KeyRecord): Record<string, unknown> {
     max_usd_per_call: usd(key.maxUsdPerCall),
     allowed_endpoints: key.allowedEndpoints,
     connected_accounts: key.connectedAccounts,
+    approval_above_usd: usd(key.approvalAboveUsd),
     status: key.status,
     created_at: iso(key.createdAt),
     expires_at: iso(key.expiresAt),
@@ -64,5 +65,25 @@ export function auditView(row: AuditRow): Record<string, unknown> {
     vendor_request_id: row.vendorRequestId,
     request_id: row.requestId,
     latency_ms: row.latencyMs,
+  };
+}
+
+/** An approval as the admin API and the `approval_required` refusal show it. Never includes the grant. */
+export function approvalView(approval: ApprovalRecord): Record<string, unknown> {
+  return {
+    id: approval.id,
+    status: approval.status,
+    key_id: approval.keyId,
+    label: approval.label,
+    vendor: approval.vendor,
+    method: approval.method,
+    path: approval.path,
+    account: approval.account,
+    amount_usd: microsToUsd(approval.amount),
+    created_at: iso(approval.createdAt),
+    expires_at: iso(approval.expiresAt),
+    decided_at: iso(approval.decidedAt),
+    used_at: iso(approval.usedAt),
+    reservation_id: approval.reservationId,
   };
 }

@@ -2,9 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { systemClock, utcDay } from './clock.js';
 import { capRefusal } from './cap-check.js';
+import { MemoryApprovals } from './memory-approvals.js';
 import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
 import { REAPED, reapedAuditRow } from './reaped.js';
 import type {
+  AbandonInput,
+  ApprovalQuery,
+  ApprovalRecord,
+  DecideInput,
+  DecideResult,
+  NewApproval,
+  RequestApprovalResult,
   AuditQuery,
   AuditRow,
   BulkRevokeFilter,
@@ -67,6 +75,10 @@ export class MemoryStore implements Store {
   readonly #audit: AuditRow[] = [];
   readonly #auditByRequest = new Map<string, AuditRow>();
   readonly #leases = new Map<string, number>();
+  readonly #approvals = new MemoryApprovals((keyId) => {
+    const row = this.#keys.get(keyId);
+    return row ? { label: row.key.label, vendor: row.key.vendor } : null;
+  });
   #seq = 0;
 
   constructor(options: { readonly now?: Clock } = {}) {
@@ -183,6 +195,10 @@ export class MemoryStore implements Store {
       maxUsdPerCall: row.key.maxUsdPerCall,
     });
     if (refusal) return { ok: false, ...refusal, key: this.#snapshot(row) };
+    // After the claim checks (a replay reserves nothing new, so it needs no grant) and the caps (a person is
+    // never asked about a call that could not go through anyway).
+    const grant = input.approval ? this.#approvals.check(row.key.id, input.approval, now) : null;
+    if (grant && !grant.ok) return { ok: false, code: grant.code, key: this.#snapshot(row) };
 
     row.committed += input.amount;
     row.reserved += input.amount;
@@ -208,6 +224,7 @@ export class MemoryStore implements Store {
     Object.assign(reservation, { amount: input.amount, day: today, status: 'reserved' satisfies Settlement });
     this.#reservations.set(reservation.id, reservation);
     if (claimId) this.#idempotency.set(claimId, reservation.id);
+    if (grant?.ok) this.#approvals.markUsed(grant.id, reservation.id, now);
     return { ok: true, reservationId: reservation.id, replay: false, key: this.#snapshot(row) };
   }
 
@@ -256,6 +273,21 @@ export class MemoryStore implements Store {
     row.reserved -= res.amount;
     row.uncertain += res.amount;
     res.status = 'uncertain';
+  }
+
+  async abandon(input: AbandonInput): Promise<void> {
+    if (input.audit) this.#append(input.audit);
+    for (const res of this.#reservations.values()) {
+      if (res.requestId !== input.requestId || res.instanceId !== input.instanceId) continue;
+      if (res.status !== 'reserved' && res.status !== 'uncertain') continue;
+      const row = this.#keys.get(res.keyId);
+      if (!row) return;
+      row.committed -= res.amount;
+      if (res.status === 'reserved') row.reserved -= res.amount;
+      else row.uncertain -= res.amount;
+      if (row.day === res.day) row.dayCommitted = Math.max(0, row.dayCommitted - res.amount);
+      res.status = 'released';
+    }
   }
 
   async resolveUncertain(input: ResolveInput): Promise<ResolveResult> {
@@ -350,10 +382,27 @@ export class MemoryStore implements Store {
     return { data: page, nextCursor: matches.length > query.limit ? (page.at(-1)?.id ?? null) : null };
   }
 
+  async requestApproval(input: NewApproval): Promise<RequestApprovalResult> {
+    return this.#approvals.request(input, this.#now());
+  }
+
+  async getApproval(id: string): Promise<ApprovalRecord | null> {
+    return this.#approvals.get(id, this.#now());
+  }
+
+  async listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
+    return this.#approvals.list(query, this.#now());
+  }
+
+  async decideApproval(input: DecideInput): Promise<DecideResult> {
+    return this.#approvals.decide(input, this.#now());
+  }
+
   #snapshot(row: MutableKey): KeyRecord {
     const today = utcDay(this.#now());
     return {
       ...row.key,
+      approvalAboveUsd: row.key.approvalAboveUsd ?? null,
       metadata: { ...row.key.metadata },
       allowedEndpoints: [...row.key.allowedEndpoints],
       connectedAccounts: [...row.key.connectedAccounts],

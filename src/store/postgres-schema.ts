@@ -261,6 +261,47 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     $fn$;
     `,
   },
+  {
+    version: 4,
+    name: 'approvals',
+    sql: `
+    -- Approval above an amount: a call estimated above this needs a person's single-use grant.
+    ALTER TABLE keys ADD COLUMN approval_above_usd BIGINT;
+    CREATE TABLE approvals (
+      seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
+      key_id TEXT NOT NULL,
+      method TEXT NOT NULL,
+      path TEXT NOT NULL,
+      fingerprint TEXT NOT NULL,
+      account TEXT,
+      amount BIGINT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+      created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL,
+      decided_at BIGINT,
+      used_at BIGINT,
+      reservation_id TEXT,
+      -- Only the grant's hash: the grant itself is shown once, to whoever approved.
+      grant_hash TEXT UNIQUE
+    );
+    CREATE INDEX approvals_pending ON approvals (key_id, fingerprint) WHERE status = 'pending';
+    CREATE INDEX approvals_key ON approvals (key_id, seq);
+    -- Abandoned calls find a reservation the reaper made uncertain by request id; few rows are ever
+    -- uncertain, and a settled row matches neither partial index, so the hot path writes no entry here.
+    CREATE INDEX reservations_uncertain ON reservations (request_id) WHERE status = 'uncertain';
+    CREATE OR REPLACE FUNCTION sg_key_json(p_key_id TEXT, p_now BIGINT, p_today DATE) RETURNS JSON
+    LANGUAGE sql STABLE SET search_path FROM CURRENT AS $fn$
+      SELECT row_to_json(k) FROM (
+        SELECT seq, id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
+          allowed_endpoints, connected_accounts, approval_above_usd, created_at, expires_at, status, revoked_at,
+          committed, reserved, uncertain, calls, denied_calls,
+          CASE WHEN day = p_today THEN day_committed ELSE 0 END AS spent_today, expires_at <= p_now AS expired
+        FROM keys WHERE id = p_key_id
+      ) k
+    $fn$;
+    `,
+  },
 ];
 
 /**

@@ -2,10 +2,22 @@ import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { capRefusal } from './cap-check.js';
 import type { Clock } from './clock.js';
+import { NOW, TODAY } from './postgres-clock.js';
+import { postgresApprovals, type Query } from './postgres-approvals.js';
 import { utcDay } from './clock.js';
+import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
+import { importPeer } from '../run/peer-import.js';
 import { migratePostgres } from './postgres-schema.js';
 import { REAPED, REPLACE_REAPED } from './reaped.js';
 import type {
+  AbandonInput,
+  ApprovalCheck,
+  ApprovalQuery,
+  ApprovalRecord,
+  DecideInput,
+  DecideResult,
+  NewApproval,
+  RequestApprovalResult,
   AuditQuery,
   AuditRow,
   BulkRevokeFilter,
@@ -65,6 +77,7 @@ interface KeyRow {
   max_usd_per_call: Int | null;
   allowed_endpoints: string[];
   connected_accounts: string[];
+  approval_above_usd: Int | null;
   created_at: Int;
   expires_at: Int;
   status: KeyStatus;
@@ -98,16 +111,9 @@ interface AuditDbRow {
   latency_ms: number;
 }
 
-// Parameter $1 of every statement that needs the time is the injected clock's value, or NULL for the
-// database clock. statement_timestamp() is stable within a statement, so an UPDATE cannot test expiry and
-// pick the day at two different instants (clock_timestamp() could straddle midnight); now() would be
-// frozen at the start of a transaction.
-const NOW = `COALESCE($1::bigint, floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint)`;
-const TODAY = `(DATE '1970-01-01' + (${NOW} / 86400000)::int)`;
-
 /** Key columns plus the two clock-relative facts, computed by the same clock as the decision. */
 const KEY_COLUMNS = `seq, id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-  allowed_endpoints, connected_accounts, created_at, expires_at, status, revoked_at, committed, reserved, uncertain,
+  allowed_endpoints, connected_accounts, approval_above_usd, created_at, expires_at, status, revoked_at, committed, reserved, uncertain,
   calls, denied_calls,
   CASE WHEN day = ${TODAY} THEN day_committed ELSE 0 END AS spent_today, expires_at <= ${NOW} AS expired`;
 
@@ -163,7 +169,11 @@ export class PostgresStore implements Store {
   /** Opens the pool and migrates. Safe to call again after a failure (say, the database was not up yet). */
   async init(): Promise<void> {
     // Imported here rather than at the top, so that merely importing this module never needs pg installed.
-    const { default: driver } = await import('pg');
+    const { default: driver } = await importPeer(() => import('pg'), {
+      entry: 'The PostgreSQL ledger',
+      packages: ['pg'],
+      install: 'pg',
+    });
     this.#pool ??= this.#createPool(driver.Pool);
     await this.#transaction((client) => migratePostgres(client, this.#options.schema));
   }
@@ -181,8 +191,8 @@ export class PostgresStore implements Store {
   async issueKey(key: NewKey): Promise<KeyRecord> {
     const { rows } = await this.#q<KeyRow>(
       `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-         allowed_endpoints, connected_accounts, created_at, expires_at, day)
-       VALUES ($2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14::date)
+         allowed_endpoints, connected_accounts, created_at, expires_at, day, approval_above_usd)
+       VALUES ($2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14::date, $15)
        RETURNING ${KEY_COLUMNS}`,
       [
         this.#clock(),
@@ -200,6 +210,7 @@ export class PostgresStore implements Store {
         key.createdAt,
         key.expiresAt,
         utcDay(key.createdAt),
+        key.approvalAboveUsd ?? null,
       ],
     );
     return toRecord(one(rows));
@@ -253,10 +264,14 @@ export class PostgresStore implements Store {
   }
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    if (input.idempotency) return this.#reserveClaim(input, input.idempotency);
-    const clock = this.#clock();
+    if (input.approval) return this.#reserveApproved(input, input.approval);
+    if (input.idempotency) return this.#reserveClaim(input, input.idempotency, this.#pooled);
+    return this.#reservePlain(input, this.#pooled);
+  }
+
+  async #reservePlain(input: ReserveInput, q: Query, clock = this.#clock()): Promise<ReserveResult> {
     const id = newReservationId();
-    const { rows } = await this.#q<KeyRow>(RESERVE, [
+    const { rows } = await q<KeyRow>(RESERVE, [
       clock,
       input.keyId,
       input.amount,
@@ -269,7 +284,59 @@ export class PostgresStore implements Store {
     const updated = rows[0];
     if (updated) return { ok: true, reservationId: id, replay: false, key: toRecord(updated) };
     // Refused: the decision is already made. This read only names the reason.
-    return refusal(await this.#keyRow('id = $2::text', input.keyId, clock), input.amount);
+    return refusal(await this.#keyRow('id = $2::text', input.keyId, clock, q), input.amount);
+  }
+
+  /**
+   * A call above its key's approval threshold, in one transaction. The key's row is locked first: every
+   * grant belongs to one key, so this serialises every use of a grant (and every claim on the key) across
+   * instances, and the grant is read only after the lock. It is marked used in the same transaction as the
+   * reservation, so two calls racing on one grant reserve once, and a call a cap refuses leaves it unused.
+   */
+  async #reserveApproved(input: ReserveInput, approval: ApprovalCheck): Promise<ReserveResult> {
+    return this.#transaction(async (client) => {
+      const q: Query = (text, values) => client.query(named(text, values));
+      // One instant for every step: with the database clock, separate statements would each read their own
+      // time, and a claim could be live for the replay check yet lapsed for the reservation.
+      const clock = this.#clock() ?? (await this.#databaseNow(q));
+      const row = await this.#keyRow('id = $2::text FOR UPDATE', input.keyId, clock, q);
+      if (!row) return { ok: false, code: 'key_invalid', key: null };
+      const claim = input.idempotency;
+      // A live claim is a replay, a copy in flight or a mismatch: nothing new is reserved, so no grant is due.
+      if (claim && (await this.#hasLiveClaim(q, input.keyId, claim.key, clock))) {
+        return this.#reserveClaim(input, claim, q, clock);
+      }
+      // Status and caps first: a person is never asked about a call that could not go through anyway.
+      const blocked = refusalIfAny(row, input.amount);
+      if (blocked) return blocked;
+      const grant = await postgresApprovals.check(q, input.keyId, approval, clock);
+      if (!grant.ok) return { ok: false, code: grant.code, key: toRecord(row) };
+      const result = claim
+        ? await this.#reserveClaim(input, claim, q, clock)
+        : await this.#reservePlain(input, q, clock);
+      if (result.ok && !result.replay)
+        await postgresApprovals.markUsed(q, grant.id, result.reservationId, clock);
+      return result;
+    });
+  }
+
+  async #databaseNow(q: Query): Promise<number> {
+    const { rows } = await q<{ now: Int }>(`SELECT ${NOW} AS now`, [null]);
+    return Number(rows[0]?.now);
+  }
+
+  async #hasLiveClaim(
+    q: Query,
+    keyId: string,
+    idempotencyKey: string,
+    clock: number | null,
+  ): Promise<boolean> {
+    const { rows } = await q(
+      `SELECT 1 FROM reservations WHERE key_id = $2 AND idempotency_key = $3 AND status <> 'released'
+         AND created_at > ${NOW} - ${IDEMPOTENCY_WINDOW_MS}`,
+      [clock, keyId, idempotencyKey],
+    );
+    return rows.length > 0;
   }
 
   async settle(input: SettleInput): Promise<void> {
@@ -299,6 +366,31 @@ export class PostgresStore implements Store {
         input.objectId ?? null,
         ...(input.audit ? auditParams(input.audit) : []),
       ],
+    );
+  }
+
+  async abandon(input: AbandonInput): Promise<void> {
+    // One statement. Each arm of the OR is covered by a partial index (in flight by instance, uncertain by
+    // request id); FOR UPDATE makes a concurrent settle or reap wait, then find the row gone from its state.
+    const audit = input.audit ? `${auditCtes(3)}, ` : '';
+    await this.#q(
+      `WITH ${audit}old AS (
+         SELECT id, key_id, amount, day, status FROM reservations
+         WHERE (status = 'reserved' AND instance_id = $2::text AND request_id = $1::text)
+            OR (status = 'uncertain' AND request_id = $1::text AND instance_id = $2::text)
+         FOR UPDATE
+       ), res AS (
+         UPDATE reservations r SET status = 'released' FROM old WHERE r.id = old.id
+         RETURNING old.key_id, old.amount AS held, old.day, old.status AS old_status
+       )
+       UPDATE keys k SET
+         committed = k.committed - res.held,
+         reserved = k.reserved - CASE WHEN res.old_status = 'reserved' THEN res.held ELSE 0 END,
+         uncertain = k.uncertain - CASE WHEN res.old_status = 'uncertain' THEN res.held ELSE 0 END,
+         day_committed = CASE WHEN k.day = res.day THEN greatest(0, k.day_committed - res.held)
+                              ELSE k.day_committed END
+       FROM res WHERE k.id = res.key_id`,
+      [input.requestId, input.instanceId, ...(input.audit ? auditParams(input.audit) : [])],
     );
   }
 
@@ -478,11 +570,15 @@ export class PostgresStore implements Store {
    * committed by whoever held the lock before: exactly one caller reserves, the rest replay. The unique
    * (key_id, idempotency_key) constraint backs this up.
    */
-  async #reserveClaim(input: ReserveInput, claim: IdempotencyClaim): Promise<ReserveResult> {
+  async #reserveClaim(
+    input: ReserveInput,
+    claim: IdempotencyClaim,
+    q: Query,
+    clock = this.#clock(),
+  ): Promise<ReserveResult> {
     // One round trip: sg_reserve_claim (migration 2) locks the key row, reads the claim after the lock, and
     // reserves with the same rules as RESERVE.
-    const clock = this.#clock();
-    const { rows } = await this.#q<{
+    const { rows } = await q<{
       outcome: string;
       reservation_id: string | null;
       key_row: KeyRow | null;
@@ -511,7 +607,7 @@ export class PostgresStore implements Store {
       return { ok: true, reservationId: result.reservation_id, replay: result.outcome === 'replay', key };
     }
     // Refused: the decision is made; this read only names the reason.
-    const row = await this.#keyRow('id = $2::text', input.keyId, clock);
+    const row = await this.#keyRow('id = $2::text', input.keyId, clock, q);
     if (!row) return { ok: false, code: 'key_invalid', key: null };
     if (result.outcome === 'idempotency_mismatch')
       return { ok: false, code: 'idempotency_mismatch', key: toRecord(row) };
@@ -525,11 +621,13 @@ export class PostgresStore implements Store {
     return row ? toRecord(row) : null;
   }
 
-  async #keyRow(condition: string, value: string, clock: number | null): Promise<KeyRow | undefined> {
-    const { rows } = await this.#q<KeyRow>(`SELECT ${KEY_COLUMNS} FROM keys WHERE ${condition}`, [
-      clock,
-      value,
-    ]);
+  async #keyRow(
+    condition: string,
+    value: string,
+    clock: number | null,
+    q: Query = this.#pooled,
+  ): Promise<KeyRow | undefined> {
+    const { rows } = await q<KeyRow>(`SELECT ${KEY_COLUMNS} FROM keys WHERE ${condition}`, [clock, value]);
     return rows[0];
   }
 
@@ -537,6 +635,28 @@ export class PostgresStore implements Store {
    * Runs one statement as a named prepared statement: PostgreSQL parses and plans each text once per
    * connection instead of on every call, which matters for the reservation CTE on the hot path.
    */
+  /** `#q` as a value, for the steps that run on the pool or on a transaction's client alike. */
+  readonly #pooled: Query = (text, values) => this.#q(text, values);
+
+  async requestApproval(input: NewApproval): Promise<RequestApprovalResult> {
+    const clock = this.#clock();
+    return this.#transaction((client) =>
+      postgresApprovals.request((text, values) => client.query(named(text, values)), input, clock),
+    );
+  }
+
+  async getApproval(id: string): Promise<ApprovalRecord | null> {
+    return postgresApprovals.get(this.#pooled, id, this.#clock());
+  }
+
+  async listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
+    return postgresApprovals.list(this.#pooled, query, this.#clock());
+  }
+
+  async decideApproval(input: DecideInput): Promise<DecideResult> {
+    return postgresApprovals.decide(this.#pooled, input, this.#clock());
+  }
+
   #q<R extends pg.QueryResultRow = pg.QueryResultRow>(
     text: string,
     values: unknown[],
@@ -650,7 +770,16 @@ class Conditions {
   }
 }
 
+/**
+ * Why a reservation was refused. No reason left means the row changed since the refusal (say, a release); the
+ * refusal still stands.
+ */
 function refusal(row: KeyRow | undefined, amount: number): ReserveResult {
+  return refusalIfAny(row, amount) ?? { ok: false, code: 'cap_exhausted', key: row ? toRecord(row) : null };
+}
+
+/** Why a reservation would be refused (status, expiry, per-call limit, caps), or `null` when it fits. */
+function refusalIfAny(row: KeyRow | undefined, amount: number): Extract<ReserveResult, { ok: false }> | null {
   if (!row) return { ok: false, code: 'key_invalid', key: null };
   const key = toRecord(row);
   if (row.status === 'revoked') return { ok: false, code: 'key_revoked', key };
@@ -663,8 +792,7 @@ function refusal(row: KeyRow | undefined, amount: number): ReserveResult {
     dailyUsdCap: intOrNull(row.daily_usd_cap),
     maxUsdPerCall: intOrNull(row.max_usd_per_call),
   });
-  // No reason left means the row changed since the refusal (say, a release); the refusal still stands.
-  return { ok: false, ...(cap ?? { code: 'cap_exhausted' }), key };
+  return cap ? { ok: false, ...cap, key } : null;
 }
 
 function toRecord(row: KeyRow): KeyRecord {
@@ -681,6 +809,7 @@ function toRecord(row: KeyRow): KeyRecord {
     maxUsdPerCall: intOrNull(row.max_usd_per_call),
     allowedEndpoints: row.allowed_endpoints,
     connectedAccounts: row.connected_accounts,
+    approvalAboveUsd: intOrNull(row.approval_above_usd),
     createdAt: int(row.created_at),
     expiresAt: int(row.expires_at),
     status: row.status,

@@ -76,4 +76,30 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX reservations_in_flight ON reservations(instance_id) WHERE status = 'reserved';
   CREATE TABLE instances (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
   `,
+  `
+  -- Approval above an amount: a call estimated above this needs a person's single-use grant.
+  ALTER TABLE keys ADD COLUMN approval_above_usd INTEGER;
+  CREATE TABLE approvals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    key_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    account TEXT,
+    amount INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    decided_at INTEGER,
+    used_at INTEGER,
+    reservation_id TEXT,
+    -- Only the grant's hash: the grant itself is shown once, to whoever approved.
+    grant_hash TEXT UNIQUE
+  );
+  CREATE INDEX approvals_pending ON approvals(key_id, fingerprint) WHERE status = 'pending';
+  CREATE INDEX approvals_key ON approvals(key_id, seq);
+  -- Abandoned calls find a reservation the reaper made uncertain by request id; few rows are ever uncertain.
+  CREATE INDEX reservations_uncertain ON reservations(request_id) WHERE status = 'uncertain';
+  `,
 ];

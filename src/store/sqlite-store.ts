@@ -5,8 +5,18 @@ import { systemClock, utcDay } from './clock.js';
 import { capRefusal } from './cap-check.js';
 import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
 import { reapedAuditRow, REPLACE_REAPED } from './reaped.js';
+import { importPeer, type PeerSpec } from '../run/peer-import.js';
+import { sqliteApprovals } from './sqlite-approvals.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import type {
+  AbandonInput,
+  ApprovalQuery,
+  ApprovalRecord,
+  DecideInput,
+  DecideResult,
+  NewApproval,
+  RequestApprovalResult,
+  ReserveRefusal,
   AuditQuery,
   AuditRow,
   BulkRevokeFilter,
@@ -26,6 +36,13 @@ import type {
   Settlement,
   Store,
 } from './types.js';
+
+/** The driver is an optional peer of spendgate: the agent tools never need it. */
+const SQLITE_PEER: PeerSpec = {
+  entry: 'The SQLite ledger',
+  packages: ['better-sqlite3'],
+  install: 'better-sqlite3 (or start the proxy with: npx @spendgate/proxy serve)',
+};
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
@@ -47,6 +64,7 @@ interface KeyRow {
   max_usd_per_call: number | null;
   allowed_endpoints: string;
   connected_accounts: string;
+  approval_above_usd: number | null;
   created_at: number;
   expires_at: number;
   status: 'active' | 'revoked';
@@ -89,7 +107,7 @@ export class SqliteStore implements Store {
   }
 
   async init(): Promise<void> {
-    const { default: Database } = await import('better-sqlite3');
+    const { default: Database } = await importPeer(() => import('better-sqlite3'), SQLITE_PEER);
     const db = new Database(this.#options.filename);
     db.pragma('journal_mode = WAL');
     // FULL: a reservation is fsynced before its call is forwarded. NORMAL would let a power cut forget a
@@ -154,11 +172,12 @@ export class SqliteStore implements Store {
   async issueKey(key: NewKey): Promise<KeyRecord> {
     this.#sql(
       `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-           allowed_endpoints, connected_accounts, created_at, expires_at, day)
+           allowed_endpoints, connected_accounts, approval_above_usd, created_at, expires_at, day)
          VALUES (@id, @tokenHash, @vendor, @label, @metadata, @usdCap, @dailyUsdCap, @maxUsdPerCall,
-           @allowedEndpoints, @connectedAccounts, @createdAt, @expiresAt, @day)`,
+           @allowedEndpoints, @connectedAccounts, @approvalAboveUsd, @createdAt, @expiresAt, @day)`,
     ).run({
       ...key,
+      approvalAboveUsd: key.approvalAboveUsd ?? null,
       metadata: JSON.stringify(key.metadata),
       allowedEndpoints: JSON.stringify(key.allowedEndpoints),
       connectedAccounts: JSON.stringify(key.connectedAccounts),
@@ -276,6 +295,16 @@ export class SqliteStore implements Store {
           return { ok: true, reservationId: existing.id, replay: true, key: this.#toRecord(key as KeyRow) };
         }
       }
+      // After the claim checks (a replay reserves nothing new, so it needs no grant) and the caps (a person is
+      // never asked about a call that could not go through anyway).
+      const sql = (text: string) => this.#sql(text);
+      let grant: ReturnType<typeof sqliteApprovals.check> | null = null;
+      if (input.approval) {
+        const blocked = this.#refusalFor(input, now, today);
+        if (blocked) return blocked;
+        grant = sqliteApprovals.check(sql, input.keyId, input.approval, now);
+        if (!grant.ok) return this.#refused(input.keyId, grant.code);
+      }
       // The decision and the increment are one statement: every condition is in the WHERE clause.
       const updated = this.#sql(
         `UPDATE keys SET
@@ -311,6 +340,7 @@ export class SqliteStore implements Store {
         fingerprint: claim?.fingerprint ?? null,
         now,
       });
+      if (grant?.ok) sqliteApprovals.markUsed(sql, grant.id, reservationId, now);
       return { ok: true, reservationId, replay: false, key: this.#toRecord(updated) };
     });
   }
@@ -365,6 +395,28 @@ export class SqliteStore implements Store {
            day_committed = CASE WHEN day = @day THEN max(0, day_committed - @amount) ELSE day_committed END
          WHERE id = @keyId`,
       ).run({ keyId: res.key_id, amount: res.amount, day: res.day });
+    });
+  }
+
+  async abandon(input: AbandonInput): Promise<void> {
+    this.#immediate(() => {
+      if (input.audit) this.#insertAudit(input.audit);
+      // Both arms are covered by a partial index (in flight by instance, uncertain by request id).
+      const res = this.#sql(
+        `SELECT * FROM reservations
+         WHERE (status = 'reserved' AND instance_id = @instanceId AND request_id = @requestId)
+            OR (status = 'uncertain' AND request_id = @requestId AND instance_id = @instanceId)`,
+      ).get(input) as (ReservationRow & { key_id: string }) | undefined;
+      if (!res) return;
+      this.#sql(`UPDATE reservations SET status = 'released' WHERE id = ?`).run(res.id);
+      this.#sql(
+        `UPDATE keys SET
+           committed = committed - @amount,
+           reserved = reserved - CASE WHEN @status = 'reserved' THEN @amount ELSE 0 END,
+           uncertain = uncertain - CASE WHEN @status = 'uncertain' THEN @amount ELSE 0 END,
+           day_committed = CASE WHEN day = @day THEN max(0, day_committed - @amount) ELSE day_committed END
+         WHERE id = @keyId`,
+      ).run({ keyId: res.key_id, amount: res.amount, day: res.day, status: res.status });
     });
   }
 
@@ -522,6 +574,11 @@ export class SqliteStore implements Store {
   }
 
   #diagnose(input: ReserveInput, now: number, today: string): ReserveResult {
+    return this.#refusalFor(input, now, today) ?? this.#refused(input.keyId, 'cap_exhausted');
+  }
+
+  /** Why `reserve` would refuse the call (status, expiry, per-call limit, caps), or `null` when it fits. */
+  #refusalFor(input: ReserveInput, now: number, today: string): Extract<ReserveResult, { ok: false }> | null {
     const row = this.#sql('SELECT * FROM keys WHERE id = ?').get(input.keyId) as KeyRow | undefined;
     if (!row) return { ok: false, code: 'key_invalid', key: null };
     const key = this.#toRecord(row);
@@ -535,7 +592,30 @@ export class SqliteStore implements Store {
       dailyUsdCap: row.daily_usd_cap,
       maxUsdPerCall: row.max_usd_per_call,
     });
-    return { ok: false, ...(refusal ?? { code: 'cap_exhausted' }), key };
+    return refusal ? { ok: false, ...refusal, key } : null;
+  }
+
+  #refused(keyId: string, code: ReserveRefusal): Extract<ReserveResult, { ok: false }> {
+    const row = this.#sql('SELECT * FROM keys WHERE id = ?').get(keyId) as KeyRow | undefined;
+    return { ok: false, code: row ? code : 'key_invalid', key: row ? this.#toRecord(row) : null };
+  }
+
+  async requestApproval(input: NewApproval): Promise<RequestApprovalResult> {
+    const now = this.#now();
+    return this.#immediate(() => sqliteApprovals.request((text) => this.#sql(text), input, now));
+  }
+
+  async getApproval(id: string): Promise<ApprovalRecord | null> {
+    return sqliteApprovals.get((text) => this.#sql(text), id, this.#now());
+  }
+
+  async listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
+    return sqliteApprovals.list((text) => this.#sql(text), query, this.#now());
+  }
+
+  async decideApproval(input: DecideInput): Promise<DecideResult> {
+    const now = this.#now();
+    return this.#immediate(() => sqliteApprovals.decide((text) => this.#sql(text), input, now));
   }
 
   #mustGet(id: string): KeyRecord {
@@ -557,6 +637,7 @@ export class SqliteStore implements Store {
       maxUsdPerCall: row.max_usd_per_call,
       allowedEndpoints: JSON.parse(row.allowed_endpoints) as string[],
       connectedAccounts: JSON.parse(row.connected_accounts) as string[],
+      approvalAboveUsd: row.approval_above_usd,
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       status: row.status,

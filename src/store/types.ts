@@ -1,4 +1,15 @@
 import type { Micros } from '../money.js';
+import type {
+  ApprovalCheck,
+  ApprovalQuery,
+  ApprovalRecord,
+  DecideInput,
+  DecideResult,
+  NewApproval,
+  RequestApprovalResult,
+} from './approval-types.js';
+
+export type * from './approval-types.js';
 
 export type KeyStatus = 'active' | 'revoked';
 export type Settlement = 'reserved' | 'settled' | 'released' | 'uncertain';
@@ -17,12 +28,15 @@ export interface NewKey {
   readonly allowedEndpoints: readonly string[];
   /** Connected accounts the key may act on (Stripe-Account); empty for most keys. */
   readonly connectedAccounts: readonly string[];
+  /** A call estimated above this needs a person's approval (a `Spendgate-Approval` grant); `null`: never. */
+  readonly approvalAboveUsd?: Micros | null | undefined;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly expiresAt: number;
 }
 
 export interface KeyRecord extends NewKey {
+  readonly approvalAboveUsd: Micros | null;
   readonly status: KeyStatus;
   readonly revokedAt: number | null;
   /** Settled plus uncertain spend over the key's life (everything not released and no longer in flight). */
@@ -53,6 +67,8 @@ export interface ReserveInput {
   readonly instanceId?: string | undefined;
   /** The call's request id: the reaper's audit row for this reservation uses it, so the call keeps one row. */
   readonly requestId?: string | undefined;
+  /** Present when the call is above the key's approval threshold: the call then needs a valid grant. */
+  readonly approval?: ApprovalCheck | undefined;
 }
 
 export type ReserveRefusal =
@@ -63,7 +79,11 @@ export type ReserveRefusal =
   | 'cap_exhausted'
   | 'idempotency_mismatch'
   /** The same idempotency key and fingerprint are still in flight: the original's outcome is not known yet. */
-  | 'idempotency_key_in_use';
+  | 'idempotency_key_in_use'
+  /** Above the approval threshold and no grant was sent. */
+  | 'approval_required'
+  /** A grant was sent, but it is not an approved, unexpired, unused grant for this key and this request. */
+  | 'approval_invalid';
 
 export type ReserveResult =
   | {
@@ -99,6 +119,17 @@ export interface FinishInput {
 export interface SettleInput extends FinishInput {
   readonly amount: Micros;
   readonly objectId?: string | null | undefined;
+}
+
+/**
+ * A call whose reservation the proxy never forwarded because the ledger's answer to `reserve` was lost (a
+ * timeout or a cut connection after the ledger may have committed). Found by the call's request id.
+ */
+export interface AbandonInput {
+  readonly requestId: string;
+  /** The instance that asked for the reservation: only its reservations are touched. */
+  readonly instanceId: string;
+  readonly audit?: NewAuditRow | undefined;
 }
 
 /** An operator's verdict on an uncertain reservation, after checking the vendor's own records. */
@@ -225,6 +256,12 @@ export interface Store {
   release(input: FinishInput): Promise<void>;
   /** Keeps an in-flight reservation as spent because the vendor may have moved money. No-op otherwise. */
   markUncertain(input: FinishInput): Promise<void>;
+  /**
+   * Releases the reservation (in flight, or made uncertain by the reaper) that `reserve` may have committed
+   * for a call the proxy then refused without forwarding, with the call's audit row in the same atomic step.
+   * No-op when there is none: the refusal is then only audited. Idempotent, so the journal may replay it.
+   */
+  abandon(input: AbandonInput): Promise<void>;
 
   /**
    * Settles or releases an `uncertain` reservation once an operator has checked the vendor, with the audit row
@@ -248,4 +285,16 @@ export interface Store {
    */
   appendAudit(row: NewAuditRow): Promise<AuditRow>;
   queryAudit(query: AuditQuery): Promise<Page<AuditRow>>;
+
+  /**
+   * Records a pending approval for a call above its key's threshold, or returns the one still pending for the
+   * same key and fingerprint, so a repeated call asks a person once. Refused when the key does not exist, or
+   * already has `maxPending` approvals waiting.
+   */
+  requestApproval(input: NewApproval): Promise<RequestApprovalResult>;
+  getApproval(id: string): Promise<ApprovalRecord | null>;
+  /** Newest first. */
+  listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>>;
+  /** Approves (storing the grant's hash) or denies a pending, unexpired approval, once. */
+  decideApproval(input: DecideInput): Promise<DecideResult>;
 }

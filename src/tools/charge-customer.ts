@@ -65,6 +65,8 @@ export function chargeCustomerTool(options: ChargeCustomerOptions = {}): SpendTo
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
     idempotent: true,
     retryOf: (input) => input.retry_of,
+    // Exact for USD (cents); another currency is priced by the proxy's exchange rates, so ask to be safe.
+    statedUsd: (input) => (input.currency === 'usd' ? input.amount / 100 : 'unknown'),
     request: (input) => ({
       method: 'POST',
       path: '/v1/payment_intents',

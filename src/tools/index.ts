@@ -1,3 +1,12 @@
+export {
+  approvalDeniedResult,
+  approvalRequiredResult,
+  isAboveThreshold,
+  pendingApproval,
+  type ApprovalDecision,
+  type PendingApproval,
+  type StatedUsd,
+} from './approval.js';
 export { chargeCustomerTool, type ChargeCustomerOptions } from './charge-customer.js';
 export { defineSpendTool, type SpendToolSpec } from './define-tool.js';
 export { idempotencyKeyFor } from './idempotency.js';

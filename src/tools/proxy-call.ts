@@ -13,6 +13,8 @@ export interface VendorCall {
   /** Stripe and Resend take `Bearer`; Twilio takes Basic with the vault key as the username. */
   readonly auth: 'bearer' | 'basic';
   readonly idempotencyKey?: string | undefined;
+  /** A person's single-use grant (`apv_…`) for exactly this request, sent as `Spendgate-Approval`. */
+  readonly approvalGrant?: string | undefined;
 }
 
 /** What came back: an HTTP answer (any status), or no answer at all. */
@@ -33,6 +35,7 @@ export async function callThroughProxy(call: VendorCall, context: ToolCallContex
         : `Bearer ${credential.token}`,
   };
   if (call.idempotencyKey) headers['idempotency-key'] = call.idempotencyKey;
+  if (call.approvalGrant) headers['spendgate-approval'] = call.approvalGrant;
   let body: string | undefined;
   if (call.body && 'form' in call.body) {
     headers['content-type'] = 'application/x-www-form-urlencoded';

@@ -15,6 +15,9 @@ export const STOP_REASONS: Readonly<Record<string, string>> = {
   vendor_mismatch: "This run's key is for a different vendor",
   per_call_limit_exceeded: 'This single call would cost more than the per-call limit for this run',
   approval_invalid: 'The approval for this call is not valid (denied, expired or already used)',
+  approval_required: "This call needs a person's approval",
+  approval_denied: 'A person denied this call',
+  key_mode_mismatch: "This run's key belongs to another mode (sandbox or live) than this proxy",
 };
 
 /** A refusal written by the proxy itself, as opposed to a vendor error that happens to share a code. */

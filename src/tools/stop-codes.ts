@@ -12,6 +12,11 @@ export const BUDGET_STOP_CODES = [
   'per_call_limit_exceeded',
   'endpoint_not_allowed',
   'approval_invalid',
+  // A sandbox key on a live proxy (or the reverse): no retry can change which ledger it belongs to.
+  'key_mode_mismatch',
+  // A call a person must approve (or has denied): the loop stops rather than trying smaller amounts.
+  'approval_required',
+  'approval_denied',
 ] as const;
 
 export type BudgetStopCode = (typeof BUDGET_STOP_CODES)[number];

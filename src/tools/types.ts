@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
+import type { ApprovalDecision, StatedUsd } from './approval.js';
 
 /** A JSON value: what a tool hands back to a model must survive `JSON.stringify` unchanged. */
 export type JsonValue =
@@ -51,6 +52,13 @@ export interface ToolCallContext {
   readonly remainingUsd: () => Promise<number | null>;
   /** The key's spend, read from the proxy after a budget refusal; `null` when the read failed. */
   readonly spend?: () => Promise<KeySpend | null>;
+  /** A person's decision on this call, from the framework's human-in-the-loop; absent when none was asked. */
+  readonly approval?: ApprovalDecision | undefined;
+  /**
+   * Turns a pending approval into its single-use grant, with the run's admin credentials (never the model's).
+   * Called only for a call a person approved.
+   */
+  readonly approveCall?: ((approvalId: string) => Promise<string>) | undefined;
 }
 
 /** A vault key's spend, in USD, as the proxy reports it. */
@@ -85,6 +93,8 @@ export interface SpendTool {
   /** `"METHOD /vendor/path"` entries, as `allowed_endpoints` takes them. */
   readonly endpoints: readonly string[];
   readonly annotations: ToolAnnotations;
+  /** What a call says it will spend, from its arguments (a charge's amount); `null` when they do not say. */
+  statedUsd(input: unknown): StatedUsd;
   /** Validates `input` against `inputSchema`, calls the proxy, and maps every outcome to a `ToolResult`. */
   execute(input: unknown, context: ToolCallContext): Promise<ToolResult>;
 }
@@ -93,6 +103,8 @@ export interface SpendTool {
 export interface ToolCall {
   readonly toolCallId: string;
   readonly signal?: AbortSignal | undefined;
+  /** The person's decision, when the framework paused this call for approval (see `RunTool.needsApproval`). */
+  readonly approval?: ApprovalDecision | undefined;
 }
 
 /** A `SpendTool` bound to a run's key: what the framework adapters translate. */
@@ -102,5 +114,14 @@ export interface RunTool {
   readonly inputSchema: z.ZodObject;
   readonly vendor: string;
   readonly annotations: ToolAnnotations;
+  /** The run's `approvalAboveUsd` for this tool's vendor; `null` when calls never need approval. */
+  readonly approvalAboveUsd: number | null;
+  /** What a call says it will spend, from its arguments: what a person is shown when asked to approve it. */
+  statedUsd(input: unknown): StatedUsd;
+  /**
+   * Whether the framework should pause this call for a person before running it: its stated amount is above
+   * `approvalAboveUsd`. Adapters map it to the framework's own approval mechanism.
+   */
+  needsApproval(input: unknown): boolean;
   execute(input: unknown, call: ToolCall): Promise<ToolResult>;
 }

@@ -41,10 +41,13 @@ describe('resultForOutcome', () => {
 
   it('the codes that end the loop are exactly the budget refusals no retry can fix', () => {
     expect([...BUDGET_STOP_CODES].sort()).toEqual([
+      'approval_denied',
       'approval_invalid',
+      'approval_required',
       'cap_exhausted',
       'endpoint_not_allowed',
       'key_expired',
+      'key_mode_mismatch',
       'key_revoked',
       'per_call_limit_exceeded',
     ]);

@@ -47,7 +47,10 @@ describe('spendgate mcp configuration', () => {
       SPENDGATE_MCP_TTL: 120_000,
       SPENDGATE_MCP_APPROVAL_USD: 5,
     });
-    expect(mcpOptionsFromConfig(config).serve.approval).toEqual({ thresholdUsd: 5 });
+    // The threshold goes on the session's keys, where the proxy enforces it.
+    expect(mcpOptionsFromConfig(config).serve.budget.caps).toEqual({
+      stripe: { usdCap: 20, approvalAboveUsd: 5 },
+    });
   });
 
   it.each([
@@ -100,7 +103,7 @@ describe('spendgate mcp configuration', () => {
   it('loads the example config file as it ships', async () => {
     const config = await loadMcpConfig({ file: join(REPO_ROOT, 'examples/mcp/spendgate-mcp.config.json') });
     expect(mcpOptionsFromConfig(config).serve.budget.caps).toEqual({
-      stripe: { usdCap: 25, maxUsdPerCall: 10 },
+      stripe: { usdCap: 25, maxUsdPerCall: 10, approvalAboveUsd: 5 },
     });
   });
 

@@ -25,4 +25,25 @@ describe('examples/mcp/openai-agents-stdio.ts', () => {
     expect(stdout).toMatch(/Agent: I stopped: The budget for this run is used up/);
     expect(stdout).toMatch(/spent \$30\.00 of \$30\.00 cap, 3 calls allowed, 1 denied, status revoked/);
   });
+
+  it('approve-in-terminal.ts runs offline: scripted yes charges $30 once, no sends nothing, the key is revoked', async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !ONLINE.test(name)));
+    // Not a terminal: the example answers from its script (yes, then no).
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'examples/mcp/approve-in-terminal.ts'],
+      {
+        cwd: REPO_ROOT,
+        env,
+        timeout: 90_000,
+      },
+    );
+    expect(stdout.match(/^spendgate: approve charge_customer for \$\d+\.00/gm)).toEqual([
+      'spendgate: approve charge_customer for $30.00',
+      'spendgate: approve charge_customer for $40.00',
+    ]);
+    expect(stdout.match(/"payment_intent":"pi_/g)).toHaveLength(2);
+    expect(stdout).toContain('REFUSED approval_denied (retryable: false)');
+    expect(stdout).toMatch(/spent \$42\.00 of \$100\.00 cap, .* status revoked/);
+  });
 });

@@ -24,6 +24,8 @@ export interface StdioSession {
 export async function connectStdio(options: {
   proxyUrl: string;
   flags: readonly string[];
+  /** A client of the test's own (one declaring elicitation, say). @default a plain SDK client */
+  client?: Client;
 }): Promise<StdioSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -36,7 +38,7 @@ export async function connectStdio(options: {
   transport.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-MAX_STDERR_CHARS);
   });
-  const client = new Client({ name: 'spendgate-test', version: '1.0.0' });
+  const client = options.client ?? new Client({ name: 'spendgate-test', version: '1.0.0' });
   // tsx compiles the CLI on start; 30 s is the bound, not an expectation.
   await client.connect(transport, { timeout: 30_000 });
   return { client, transport, stderr: () => stderr };

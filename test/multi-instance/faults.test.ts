@@ -121,6 +121,45 @@ describeWithPostgres('faults: fail fast, settle durably, audit everything', (pgU
     expect(ready.value.status).toBe(200);
   }, 60_000);
 
+  it('gives back a reservation the ledger committed but whose answer was lost: it was never forwarded', async () => {
+    dump();
+    const { id, token } = await http.issueKey(proxy.url, stripeKey('fault-lost-reply'));
+    expect((await http.paymentIntent(proxy.url, token, PRICE_CENTS, 'lost-before')).status).toBe(200);
+    // Settled first, so that the next statement to carry the key id (a bound parameter) is the reservation:
+    // its answer is the one dropped.
+    await pollUntil(
+      50,
+      100,
+      () => keyView(id),
+      (k) => k.spent_usd === PRICE_CENTS / 100 && k.reserved_usd === 0,
+    );
+    relay.muteRepliesAfter(id);
+    try {
+      const refused = await http.paymentIntent(proxy.url, token, PRICE_CENTS, 'lost-during');
+      expect(refused.status).toBe(503);
+      expect(refused.json).toMatchObject({ code: 'ledger_unavailable' });
+      expect(seen('lost-during')).toHaveLength(0);
+      // PostgreSQL committed the reservation; only its answer was lost. It is held against the cap, though
+      // nothing left.
+      const held = await keyView(id);
+      expect(held.reserved_usd + held.uncertain_usd).toBe(PRICE_CENTS / 100);
+    } finally {
+      await heal();
+    }
+    // The refusal's journal entry gives it back once the ledger has cancelled any statement still running
+    // for it (2 x the statement timeout + 1 s): whichever state it was in, it returns to the budget.
+    const back = await pollUntil(
+      80,
+      200,
+      () => keyView(id),
+      (k) => k.reserved_usd === 0 && k.uncertain_usd === 0,
+    );
+    expect(back.value).toMatchObject({ spent_usd: PRICE_CENTS / 100, reserved_usd: 0, uncertain_usd: 0 });
+    const refusals = (await auditRows(id)).filter((r) => r.code === 'ledger_unavailable');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ decision: 'denied' });
+  }, 60_000);
+
   it('gets a vendor-answered call to its client during a partition, and settles it once the ledger is back', async () => {
     dump();
     const { id, token } = await http.issueKey(proxy.url, stripeKey('fault-answered'));

@@ -305,6 +305,7 @@ export class TcpRelay {
   readonly #upstreamPorts = new Set<number>();
   #port = 0;
   #partitioned = false;
+  #muteMarker: Buffer | undefined;
 
   constructor(
     readonly targetHost: string,
@@ -367,9 +368,37 @@ export class TcpRelay {
     }
   }
 
+  /**
+   * From the first request on a connection that carries `marker` (say, a key id bound as a parameter), lets
+   * that connection's requests through but drops its answers: the database executes (and commits) the
+   * statement, and the client never hears back. Other connections keep working. `heal()` ends it.
+   */
+  muteRepliesAfter(marker: string): void {
+    this.#muteMarker = Buffer.from(marker);
+    for (const pair of this.#pairs) this.#watchForMarker(pair);
+  }
+
+  #watchForMarker(pair: { client: Socket; upstream: Socket | undefined }): void {
+    const marker = this.#muteMarker;
+    if (!marker) return;
+    let tail = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      const seen = Buffer.concat([tail, chunk]);
+      if (seen.includes(marker)) {
+        pair.client.off('data', onData);
+        pair.upstream?.unpipe(pair.client);
+        pair.upstream?.pause();
+        return;
+      }
+      tail = seen.subarray(Math.max(0, seen.length - marker.length));
+    };
+    pair.client.on('data', onData);
+  }
+
   /** Ends a partition: the stuck sockets are destroyed (as a real network's timeouts would), new ones flow. */
   heal(): void {
     this.#partitioned = false;
+    this.#muteMarker = undefined;
     this.#destroyAll();
   }
 
@@ -410,6 +439,7 @@ export class TcpRelay {
     upstream.on('close', teardown);
     client.pipe(upstream);
     upstream.pipe(client);
+    this.#watchForMarker(pair);
   }
 }
 

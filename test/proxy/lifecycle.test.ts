@@ -99,7 +99,8 @@ describe.runIf(built || process.env.CI)('the spendgate CLI', () => {
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(1);
+    // A configuration error: exit code 2, as docs/cli.md documents.
+    expect(code).toBe(2);
     expect(err).toContain('SPENDGATE_ADMIN_TOKEN');
   });
 });

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash, randomUUID } from 'node:crypto';
 import type { NewKey, Store } from '../../src/store/types.js';
+import { describeAbandonConformance } from './abandon-conformance.js';
+import { describeApprovalConformance } from './approval-conformance.js';
 
 const USD = 1_000_000;
 const DAY = 86_400_000;
@@ -615,6 +617,23 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
         Array.from({ length: 50 }, () => other.reserve({ keyId: key.id, amount: 0 })),
       );
       expect(after.every((r) => !r.ok && r.code === 'key_revoked')).toBe(true);
+    });
+
+    describeAbandonConformance({
+      store: () => store,
+      newKey,
+      now,
+      advance: (ms) => {
+        time += ms;
+      },
+    });
+    describeApprovalConformance({
+      store: () => store,
+      peer: () => harness.peer,
+      newKey,
+      advance: (ms) => {
+        time += ms;
+      },
     });
   });
 }

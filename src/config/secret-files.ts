@@ -1,0 +1,45 @@
+import { readFile } from 'node:fs/promises';
+import { spendgateError } from '../errors/index.js';
+
+/**
+ * The settings that hold secrets. Each may instead be given as `<NAME>_FILE`, the path of a file holding it
+ * (a Docker or Kubernetes secret), so the secret never sits in the environment, a flag or a config file.
+ * `SPENDGATE_DB` is here because a PostgreSQL URL carries the database password.
+ */
+export const SECRET_NAMES = [
+  'SPENDGATE_ADMIN_TOKEN',
+  'STRIPE_SECRET_KEY',
+  'TWILIO_AUTH_TOKEN',
+  'RESEND_API_KEY',
+  'SPENDGATE_DB',
+] as const;
+
+export const fileVariant = (name: string): string => `${name}_FILE`;
+
+export const SECRET_FILE_NAMES: readonly string[] = SECRET_NAMES.map(fileVariant);
+
+export function isSecretName(name: string): boolean {
+  return (SECRET_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * Reads a secret file. Surrounding whitespace goes (`echo` and editors add a newline). Errors name the
+ * setting and the path, never anything read from the file.
+ */
+export async function readSecretFile(name: string, path: string): Promise<string> {
+  const setting = fileVariant(name);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw spendgateError(
+      'bad_request',
+      `Cannot read ${setting} (${path}): ${typeof code === 'string' ? code : 'unreadable'}`,
+      { param: setting },
+    );
+  }
+  const value = text.trim();
+  if (value === '') throw spendgateError('bad_request', `${setting} (${path}) is empty`, { param: setting });
+  return value;
+}

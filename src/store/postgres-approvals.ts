@@ -1,0 +1,184 @@
+import type pg from 'pg';
+import {
+  approvalStatusAt,
+  type ApprovalCheck,
+  type ApprovalQuery,
+  type ApprovalRecord,
+  type DecideInput,
+  type DecideResult,
+  type NewApproval,
+  type RequestApprovalResult,
+} from './approval-types.js';
+import { NOW } from './postgres-clock.js';
+import type { Page } from './types.js';
+
+/** Runs one statement: on the pool, or on a transaction's client. Where a statement needs the time, $1 is the clock (see NOW). */
+export type Query = <R extends pg.QueryResultRow>(
+  text: string,
+  values: unknown[],
+) => Promise<pg.QueryResult<R>>;
+
+type Int = string | number;
+
+interface ApprovalRow {
+  seq: Int;
+  id: string;
+  key_id: string;
+  label: string | null;
+  vendor: string;
+  method: string;
+  path: string;
+  fingerprint: string;
+  account: string | null;
+  amount: Int;
+  status: 'pending' | 'approved' | 'denied' | 'used';
+  created_at: Int;
+  expires_at: Int;
+  decided_at: Int | null;
+  used_at: Int | null;
+  reservation_id: string | null;
+  now: Int;
+}
+
+const SELECT = `SELECT a.*, k.label, k.vendor, ${NOW} AS now FROM approvals a JOIN keys k ON k.id = a.key_id`;
+
+/** The reported status, as SQL over the stored status and the expiry. */
+const STATUS_WHERE: Record<ApprovalRecord['status'], string> = {
+  pending: `a.status = 'pending' AND a.expires_at > ${NOW}`,
+  approved: `a.status = 'approved' AND a.expires_at > ${NOW}`,
+  expired: `a.status IN ('pending', 'approved') AND a.expires_at <= ${NOW}`,
+  denied: `a.status = 'denied'`,
+  used: `a.status = 'used'`,
+};
+
+/**
+ * The PostgreSQL store's approvals. `request` runs in a transaction that locks the key's row, so two copies
+ * of one call cannot both create a pending approval; `check` and `markUsed` run inside the reserving
+ * transaction, after that same lock, which is what makes a grant single-use across instances.
+ */
+export const postgresApprovals = {
+  async request(q: Query, input: NewApproval, clock: number | null): Promise<RequestApprovalResult> {
+    const key = await q(`SELECT id FROM keys WHERE id = $1 FOR UPDATE`, [input.keyId]);
+    if (key.rowCount === 0) return { ok: false, reason: 'key_not_found' };
+    const pending = await q<ApprovalRow>(
+      `${SELECT} WHERE a.key_id = $2 AND a.fingerprint = $3 AND ${STATUS_WHERE.pending}`,
+      [clock, input.keyId, input.fingerprint],
+    );
+    if (pending.rows[0]) return { ok: true, approval: toRecord(pending.rows[0]) };
+    const { rows } = await q<{ waiting: Int }>(
+      `SELECT count(*) AS waiting FROM approvals a WHERE a.key_id = $2 AND ${STATUS_WHERE.pending}`,
+      [clock, input.keyId],
+    );
+    if (Number(rows[0]?.waiting ?? 0) >= input.maxPending) return { ok: false, reason: 'too_many_pending' };
+    await q(
+      `INSERT INTO approvals (id, key_id, method, path, fingerprint, account, amount, status, created_at, expires_at)
+       VALUES ($2, $3, $4, $5, $6, $7, $8, 'pending', ${NOW}, ${NOW} + $9::bigint)`,
+      [
+        clock,
+        input.id,
+        input.keyId,
+        input.method,
+        input.path,
+        input.fingerprint,
+        input.account,
+        input.amount,
+        input.ttlMs,
+      ],
+    );
+    const approval = await this.get(q, input.id, clock);
+    return approval ? { ok: true, approval } : { ok: false, reason: 'key_not_found' };
+  },
+
+  async get(q: Query, id: string, clock: number | null): Promise<ApprovalRecord | null> {
+    const { rows } = await q<ApprovalRow>(`${SELECT} WHERE a.id = $2`, [clock, id]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  },
+
+  async list(q: Query, query: ApprovalQuery, clock: number | null): Promise<Page<ApprovalRecord>> {
+    const values: unknown[] = [clock, query.limit + 1];
+    const where: string[] = [];
+    const add = (value: unknown, clause: (placeholder: string) => string) => {
+      values.push(value);
+      where.push(clause(`$${values.length}`));
+    };
+    if (query.cursor !== undefined) add(Number(query.cursor), (p) => `a.seq < ${p}::bigint`);
+    if (query.keyId !== undefined) add(query.keyId, (p) => `a.key_id = ${p}`);
+    if (query.label !== undefined) add(query.label, (p) => `k.label = ${p}`);
+    if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
+    const { rows } = await q<ApprovalRow>(
+      `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.seq DESC LIMIT $2`,
+      values,
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      data: page.map(toRecord),
+      nextCursor: rows.length > query.limit && last ? String(last.seq) : null,
+    };
+  },
+
+  async decide(q: Query, input: DecideInput, clock: number | null): Promise<DecideResult> {
+    // One statement: the status and expiry are the guard, so only one decision moves it off 'pending'.
+    const changed =
+      input.decision === 'denied'
+        ? await q(
+            `UPDATE approvals SET status = 'denied', decided_at = ${NOW}
+             WHERE id = $2 AND status = 'pending' AND expires_at > ${NOW}`,
+            [clock, input.id],
+          )
+        : await q(
+            `UPDATE approvals SET status = 'approved', decided_at = ${NOW}, grant_hash = $3,
+               expires_at = ${NOW} + $4::bigint
+             WHERE id = $2 AND status = 'pending' AND expires_at > ${NOW}`,
+            [clock, input.id, input.grantHash, input.grantTtlMs],
+          );
+    const approval = await this.get(q, input.id, clock);
+    if (!approval) return { ok: false, reason: 'not_found' };
+    return changed.rowCount === 1 ? { ok: true, approval } : { ok: false, reason: 'not_pending', approval };
+  },
+
+  /** The id of the grant this call may spend, or why it may not; nothing changes until `markUsed`. */
+  async check(
+    q: Query,
+    keyId: string,
+    check: ApprovalCheck,
+    clock: number | null,
+  ): Promise<{ ok: true; id: string } | { ok: false; code: 'approval_required' | 'approval_invalid' }> {
+    if (check.grantHash === null) return { ok: false, code: 'approval_required' };
+    const { rows } = await q<{ id: string }>(
+      `SELECT id FROM approvals WHERE grant_hash = $2 AND key_id = $3 AND fingerprint = $4
+         AND status = 'approved' AND expires_at > ${NOW}`,
+      [clock, check.grantHash, keyId, check.fingerprint],
+    );
+    return rows[0] ? { ok: true, id: rows[0].id } : { ok: false, code: 'approval_invalid' };
+  },
+
+  async markUsed(q: Query, id: string, reservationId: string, clock: number | null): Promise<void> {
+    await q(
+      `UPDATE approvals SET status = 'used', used_at = ${NOW}, reservation_id = $3
+       WHERE id = $2 AND status = 'approved'`,
+      [clock, id, reservationId],
+    );
+  },
+};
+
+function toRecord(row: ApprovalRow): ApprovalRecord {
+  const expiresAt = Number(row.expires_at);
+  return {
+    id: row.id,
+    keyId: row.key_id,
+    label: row.label,
+    vendor: row.vendor,
+    method: row.method,
+    path: row.path,
+    fingerprint: row.fingerprint,
+    account: row.account,
+    amount: Number(row.amount),
+    status: approvalStatusAt(row.status, expiresAt, Number(row.now)),
+    createdAt: Number(row.created_at),
+    expiresAt,
+    decidedAt: row.decided_at === null ? null : Number(row.decided_at),
+    usedAt: row.used_at === null ? null : Number(row.used_at),
+    reservationId: row.reservation_id,
+  };
+}
