@@ -1,6 +1,6 @@
 import type pg from 'pg';
+import { APPROVAL_SELECT, statusWhere, toApprovalRecord, type ApprovalRow } from './approval-row.js';
 import {
-  approvalStatusAt,
   type ApprovalCheck,
   type ApprovalQuery,
   type ApprovalRecord,
@@ -20,36 +20,13 @@ export type Query = <R extends pg.QueryResultRow>(
 
 type Int = string | number;
 
-interface ApprovalRow {
-  seq: Int;
-  id: string;
-  key_id: string;
-  label: string | null;
-  vendor: string;
-  method: string;
-  path: string;
-  fingerprint: string;
-  account: string | null;
-  amount: Int;
-  status: 'pending' | 'approved' | 'denied' | 'used';
-  created_at: Int;
-  expires_at: Int;
-  decided_at: Int | null;
-  used_at: Int | null;
-  reservation_id: string | null;
-  now: Int;
-}
+/** With the instant the statement read, so the reported status uses the ledger's clock. */
+type ApprovalRowAt = ApprovalRow & { now: Int };
 
-const SELECT = `SELECT a.*, k.label, k.vendor, ${NOW} AS now FROM approvals a JOIN keys k ON k.id = a.key_id`;
+const SELECT = APPROVAL_SELECT.replace('SELECT a.*,', `SELECT a.*, ${NOW} AS now,`);
 
 /** The reported status, as SQL over the stored status and the expiry. */
-const STATUS_WHERE: Record<ApprovalRecord['status'], string> = {
-  pending: `a.status = 'pending' AND a.expires_at > ${NOW}`,
-  approved: `a.status = 'approved' AND a.expires_at > ${NOW}`,
-  expired: `a.status IN ('pending', 'approved') AND a.expires_at <= ${NOW}`,
-  denied: `a.status = 'denied'`,
-  used: `a.status = 'used'`,
-};
+const STATUS_WHERE = statusWhere(NOW);
 
 /**
  * The PostgreSQL store's approvals. `request` runs in a transaction that locks the key's row, so two copies
@@ -60,7 +37,7 @@ export const postgresApprovals = {
   async request(q: Query, input: NewApproval, clock: number | null): Promise<RequestApprovalResult> {
     const key = await q(`SELECT id FROM keys WHERE id = $1 FOR UPDATE`, [input.keyId]);
     if (key.rowCount === 0) return { ok: false, reason: 'key_not_found' };
-    const pending = await q<ApprovalRow>(
+    const pending = await q<ApprovalRowAt>(
       `${SELECT} WHERE a.key_id = $2 AND a.fingerprint = $3 AND ${STATUS_WHERE.pending}`,
       [clock, input.keyId, input.fingerprint],
     );
@@ -90,7 +67,7 @@ export const postgresApprovals = {
   },
 
   async get(q: Query, id: string, clock: number | null): Promise<ApprovalRecord | null> {
-    const { rows } = await q<ApprovalRow>(`${SELECT} WHERE a.id = $2`, [clock, id]);
+    const { rows } = await q<ApprovalRowAt>(`${SELECT} WHERE a.id = $2`, [clock, id]);
     return rows[0] ? toRecord(rows[0]) : null;
   },
 
@@ -105,7 +82,7 @@ export const postgresApprovals = {
     if (query.keyId !== undefined) add(query.keyId, (p) => `a.key_id = ${p}`);
     if (query.label !== undefined) add(query.label, (p) => `k.label = ${p}`);
     if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
-    const { rows } = await q<ApprovalRow>(
+    const { rows } = await q<ApprovalRowAt>(
       `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.seq DESC LIMIT $2`,
       values,
     );
@@ -162,23 +139,6 @@ export const postgresApprovals = {
   },
 };
 
-function toRecord(row: ApprovalRow): ApprovalRecord {
-  const expiresAt = Number(row.expires_at);
-  return {
-    id: row.id,
-    keyId: row.key_id,
-    label: row.label,
-    vendor: row.vendor,
-    method: row.method,
-    path: row.path,
-    fingerprint: row.fingerprint,
-    account: row.account,
-    amount: Number(row.amount),
-    status: approvalStatusAt(row.status, expiresAt, Number(row.now)),
-    createdAt: Number(row.created_at),
-    expiresAt,
-    decidedAt: row.decided_at === null ? null : Number(row.decided_at),
-    usedAt: row.used_at === null ? null : Number(row.used_at),
-    reservationId: row.reservation_id,
-  };
+function toRecord(row: ApprovalRowAt): ApprovalRecord {
+  return toApprovalRecord(row, Number(row.now));
 }

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { APPROVAL_SELECT, statusWhere, toApprovalRecord, type ApprovalRow } from './approval-row.js';
 import {
-  approvalStatusAt,
   type ApprovalCheck,
   type ApprovalQuery,
   type ApprovalRecord,
@@ -11,29 +11,12 @@ import {
 } from './approval-types.js';
 import type { Page } from './types.js';
 
-interface ApprovalRow {
-  seq: number;
-  id: string;
-  key_id: string;
-  label: string | null;
-  vendor: string;
-  method: string;
-  path: string;
-  fingerprint: string;
-  account: string | null;
-  amount: number;
-  status: 'pending' | 'approved' | 'denied' | 'used';
-  created_at: number;
-  expires_at: number;
-  decided_at: number | null;
-  used_at: number | null;
-  reservation_id: string | null;
-}
-
 /** Prepares (once) and returns a statement on the store's connection. */
 export type Sql = (text: string) => BetterSqlite3.Statement;
 
-const SELECT = `SELECT a.*, k.label, k.vendor FROM approvals a JOIN keys k ON k.id = a.key_id`;
+const SELECT = APPROVAL_SELECT;
+/** The reported status, as SQL over the stored status and the expiry (`@now`). */
+const STATUS_WHERE = statusWhere('@now');
 
 /**
  * The SQLite store's approvals, as functions over its connection. The caller runs the writing ones inside
@@ -141,31 +124,4 @@ export const sqliteApprovals = {
   },
 };
 
-/** The reported status, as SQL over the stored status and the expiry (`@now`). */
-const STATUS_WHERE: Record<ApprovalRecord['status'], string> = {
-  pending: `a.status = 'pending' AND a.expires_at > @now`,
-  approved: `a.status = 'approved' AND a.expires_at > @now`,
-  expired: `a.status IN ('pending', 'approved') AND a.expires_at <= @now`,
-  denied: `a.status = 'denied'`,
-  used: `a.status = 'used'`,
-};
-
-function toRecord(row: ApprovalRow, now: number): ApprovalRecord {
-  return {
-    id: row.id,
-    keyId: row.key_id,
-    label: row.label,
-    vendor: row.vendor,
-    method: row.method,
-    path: row.path,
-    fingerprint: row.fingerprint,
-    account: row.account,
-    amount: row.amount,
-    status: approvalStatusAt(row.status, row.expires_at, now),
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    decidedAt: row.decided_at,
-    usedAt: row.used_at,
-    reservationId: row.reservation_id,
-  };
-}
+const toRecord = toApprovalRecord;
