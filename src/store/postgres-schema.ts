@@ -287,9 +287,9 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     );
     CREATE INDEX approvals_pending ON approvals (key_id, fingerprint) WHERE status = 'pending';
     CREATE INDEX approvals_key ON approvals (key_id, seq);
-    -- Abandoned calls find a reservation the reaper made uncertain by request id; few rows are ever
-    -- uncertain, and a settled row matches neither partial index, so the hot path writes no entry here.
-    CREATE INDEX reservations_uncertain ON reservations (request_id) WHERE status = 'uncertain';
+    -- What the reaper made uncertain, by request id: an abandoned call finds its reservation here. Not an
+    -- index on reservations, which would be one more relation for the hot settle statement to lock.
+    CREATE TABLE reaped (request_id TEXT PRIMARY KEY, reservation_id TEXT NOT NULL);
     CREATE OR REPLACE FUNCTION sg_key_json(p_key_id TEXT, p_now BIGINT, p_today DATE) RETURNS JSON
     LANGUAGE sql STABLE SET search_path FROM CURRENT AS $fn$
       SELECT row_to_json(k) FROM (

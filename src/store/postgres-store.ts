@@ -370,14 +370,18 @@ export class PostgresStore implements Store {
   }
 
   async abandon(input: AbandonInput): Promise<void> {
-    // One statement. Each arm of the OR is covered by a partial index (in flight by instance, uncertain by
-    // request id); FOR UPDATE makes a concurrent settle or reap wait, then find the row gone from its state.
+    // One statement. An in-flight reservation is found through the in-flight index by instance; one the
+    // reaper made uncertain through the reaper's own record of it (the reaped table), so that no index is
+    // added to reservations: every index there is a relation the hot settle statement must lock, and past 16
+    // PostgreSQL leaves its fast-path locks. FOR UPDATE makes a concurrent settle or reap wait, then find the
+    // row gone from its state.
     const audit = input.audit ? `${auditCtes(3)}, ` : '';
     await this.#q(
       `WITH ${audit}old AS (
          SELECT id, key_id, amount, day, status FROM reservations
          WHERE (status = 'reserved' AND instance_id = $2::text AND request_id = $1::text)
-            OR (status = 'uncertain' AND request_id = $1::text AND instance_id = $2::text)
+            OR (status = 'uncertain' AND instance_id = $2::text
+                AND id = (SELECT reservation_id FROM reaped WHERE request_id = $1::text))
          FOR UPDATE
        ), res AS (
          UPDATE reservations r SET status = 'released' FROM old WHERE r.id = old.id
@@ -514,6 +518,10 @@ export class PostgresStore implements Store {
            '${REAPED}', NULL, res.amount, res.amount, 'uncertain', NULL, NULL,
            COALESCE(res.request_id, 'req_sg_reaped_' || res.id), 0
          FROM res JOIN keys k ON k.id = res.key_id
+         ON CONFLICT (request_id) DO NOTHING
+       ), remembered AS (
+         INSERT INTO reaped (request_id, reservation_id)
+         SELECT res.request_id, res.id FROM res WHERE res.request_id IS NOT NULL
          ON CONFLICT (request_id) DO NOTHING
        )
        SELECT count(*)::bigint AS reaped FROM res`,
