@@ -78,6 +78,12 @@ interface KeyRow {
   denied_calls: number;
 }
 
+interface GroupedWrite {
+  readonly fn: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 interface ReservationRow {
   id: string;
   key_id: string;
@@ -100,6 +106,8 @@ export class SqliteStore implements Store {
   #db: BetterSqlite3.Database | undefined;
   /** Prepared once per SQL text: preparing costs more than running these short statements. */
   readonly #statements = new Map<string, BetterSqlite3.Statement>();
+  /** The writes asked for in this turn of the event loop, committed together at its end. */
+  #group: GroupedWrite[] | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.#options = options;
@@ -133,6 +141,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Writes already asked for are committed (or failed) before the file closes.
+    if (this.#group && this.#db) this.#commitGroup(this.#group);
     this.#statements.clear();
     this.#db?.close();
     this.#db = undefined;
@@ -148,19 +158,69 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT`. better-sqlite3 is synchronous, so nothing else in this process
-   * runs in between, and the write lock taken up front serialises other processes on the same file. The
-   * statements are prepared once, unlike `db.transaction()`, which builds new wrappers on every call.
+   * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT`, together with every other write asked for in the same turn of
+   * the event loop: one transaction, so one fsync, for the whole group (group commit). Each write runs in its
+   * own savepoint, in the order asked, against the effects of the writes before it, so each keeps its own
+   * verdict and a cap is as exact as with one transaction per write. Each promise settles only once the group
+   * has committed: a reservation is on disk before its call can be forwarded. better-sqlite3 is synchronous,
+   * so the group runs without anything else in this process in between, and the write lock taken up front
+   * serialises other processes on the file. The statements are prepared once, unlike `db.transaction()`,
+   * which builds new wrappers on every call.
    */
-  #immediate<T>(fn: () => T): T {
-    this.#sql('BEGIN IMMEDIATE').run();
+  #immediate<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (!this.#group) {
+        const group: GroupedWrite[] = [];
+        this.#group = group;
+        setImmediate(() => this.#commitGroup(group));
+      }
+      this.#group.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  #commitGroup(pending: GroupedWrite[]): void {
+    if (this.#group === pending) this.#group = undefined;
+    // Taken out of the array: a group committed early (by close) is empty when its own turn comes.
+    const group = pending.splice(0);
+    if (group.length === 0) return;
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      const result = fn();
+      this.#sql('BEGIN IMMEDIATE').run();
+      for (const write of group) outcomes.push(this.#inSavepoint(write.fn));
       this.#sql('COMMIT').run();
-      return result;
-    } catch (err) {
-      if (this.#conn.inTransaction) this.#sql('ROLLBACK').run();
-      throw err;
+    } catch (error) {
+      // Nothing of the group is on disk: every write fails, as it would have alone.
+      if (this.#db?.inTransaction) this.#sql('ROLLBACK').run();
+      for (const write of group) write.reject(error);
+      return;
+    }
+    group.forEach((write, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) write.resolve(outcome.value);
+      else write.reject(outcome?.error);
+    });
+  }
+
+  /**
+   * Commits the writes already asked for, now: an admin read (a key's spend, the audit log) then sees every
+   * write this process was asked for before it. The hot path's key lookup does not wait: `reserve` checks
+   * everything again in its own write.
+   */
+  #readYourWrites(): void {
+    if (this.#group && this.#group.length > 0) this.#commitGroup(this.#group);
+  }
+
+  /** One write of a group: its statements take effect together or not at all. */
+  #inSavepoint(fn: () => unknown): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    this.#sql('SAVEPOINT sg_write').run();
+    try {
+      const value = fn();
+      this.#sql('RELEASE sg_write').run();
+      return { ok: true, value };
+    } catch (error) {
+      this.#sql('ROLLBACK TO sg_write').run();
+      this.#sql('RELEASE sg_write').run();
+      return { ok: false, error };
     }
   }
 
@@ -187,6 +247,7 @@ export class SqliteStore implements Store {
   }
 
   async getKey(id: string): Promise<KeyRecord | null> {
+    this.#readYourWrites();
     const row = this.#sql('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow | undefined;
     return row ? this.#toRecord(row) : null;
   }
@@ -197,6 +258,7 @@ export class SqliteStore implements Store {
   }
 
   async listKeys(query: KeyQuery): Promise<Page<KeyRecord>> {
+    this.#readYourWrites();
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: query.limit + 1 };
     if (query.cursor !== undefined) {
@@ -347,7 +409,7 @@ export class SqliteStore implements Store {
 
   async settle(input: SettleInput): Promise<void> {
     // One IMMEDIATE transaction holds the write lock from the read to the writes, so nothing interleaves.
-    this.#immediate(() => {
+    await this.#immediate(() => {
       if (input.audit) this.#insertAudit(input.audit);
       const res = this.#sql(
         `SELECT * FROM reservations WHERE id = ? AND status IN ('reserved', 'uncertain')`,
@@ -382,7 +444,7 @@ export class SqliteStore implements Store {
   }
 
   async release(input: FinishInput): Promise<void> {
-    this.#immediate(() => {
+    await this.#immediate(() => {
       if (input.audit) this.#insertAudit(input.audit);
       const res = this.#sql(
         `UPDATE reservations SET status = 'released' WHERE id = ? AND status = 'reserved' RETURNING *`,
@@ -399,7 +461,7 @@ export class SqliteStore implements Store {
   }
 
   async abandon(input: AbandonInput): Promise<void> {
-    this.#immediate(() => {
+    await this.#immediate(() => {
       if (input.audit) this.#insertAudit(input.audit);
       // Both arms are covered by a partial index (in flight by instance, uncertain by request id).
       const res = this.#sql(
@@ -421,7 +483,7 @@ export class SqliteStore implements Store {
   }
 
   async markUncertain(input: FinishInput): Promise<void> {
-    this.#immediate(() => {
+    await this.#immediate(() => {
       if (input.audit) this.#insertAudit(input.audit);
       const res = this.#sql(
         `UPDATE reservations SET status = 'uncertain' WHERE id = ? AND status = 'reserved' RETURNING *`,
@@ -462,7 +524,7 @@ export class SqliteStore implements Store {
   }
 
   async heartbeat(input: { readonly instanceId: string; readonly leaseMs: number }): Promise<void> {
-    this.#immediate(() => {
+    await this.#immediate(() => {
       this.#sql(
         `INSERT INTO instances (id, expires_at) VALUES (?, ?)
          ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`,
@@ -501,6 +563,7 @@ export class SqliteStore implements Store {
   }
 
   async listReservations(query: ReservationQuery): Promise<ReservationRecord[]> {
+    this.#readYourWrites();
     const rows = this.#sql(
       `SELECT id, key_id, amount, status, created_at FROM reservations
        WHERE (@keyId IS NULL OR key_id = @keyId) AND (@status IS NULL OR status = @status)
@@ -522,7 +585,7 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(row: NewAuditRow): Promise<AuditRow> {
-    const id = this.#immediate(() => this.#insertAudit(row));
+    const id = await this.#immediate(() => this.#insertAudit(row));
     return { ...row, id };
   }
 
@@ -552,6 +615,7 @@ export class SqliteStore implements Store {
   }
 
   async queryAudit(query: AuditQuery): Promise<Page<AuditRow>> {
+    this.#readYourWrites();
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: query.limit + 1 };
     const add = (clause: string, name: string, value: unknown) => {
@@ -606,10 +670,12 @@ export class SqliteStore implements Store {
   }
 
   async getApproval(id: string): Promise<ApprovalRecord | null> {
+    this.#readYourWrites();
     return sqliteApprovals.get((text) => this.#sql(text), id, this.#now());
   }
 
   async listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
+    this.#readYourWrites();
     return sqliteApprovals.list((text) => this.#sql(text), query, this.#now());
   }
 
