@@ -1,23 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { spendgateError } from '../errors/index.js';
+import { readTextFile } from './read-text-file.js';
 
 /**
  * Reads a config file: JSON for `.json`, YAML otherwise (`.yaml`, `.yml`). A parse error says where, never
  * what: parsers quote the offending text, and the text around a typo is often a secret.
  */
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    throw spendgateError(
-      'bad_request',
-      `Cannot read config file ${path}: ${typeof code === 'string' ? code : 'unreadable'}`,
-    );
-  }
+  const text = await readTextFile(path, `config file ${path}`);
   const json = extname(path).toLowerCase() === '.json';
   const parsed = json ? parseJson(path, text) : parseYamlText(path, text);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { parseEnv } from 'node:util';
-import { spendgateError } from '../errors/index.js';
+import { readTextFile } from './read-text-file.js';
 
 /**
  * Reads a `.env` file with Node's own parser (the one `process.loadEnvFile` uses) into a plain object.
@@ -8,16 +7,7 @@ import { spendgateError } from '../errors/index.js';
  * environment (so they never override it) and are not passed on to child processes.
  */
 export async function readEnvFile(path: string): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    throw spendgateError(
-      'bad_request',
-      `Cannot read env file ${path}: ${typeof code === 'string' ? code : 'unreadable'}`,
-    );
-  }
+  const text = await readTextFile(path, `env file ${path}`);
   const values: Record<string, string> = {};
   for (const [name, value] of Object.entries(parseEnv(text))) if (value !== undefined) values[name] = value;
   return values;

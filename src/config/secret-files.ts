@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from './read-text-file.js';
 import { spendgateError } from '../errors/index.js';
 
 /**
@@ -28,17 +28,7 @@ export function isSecretName(name: string): boolean {
  */
 export async function readSecretFile(name: string, path: string): Promise<string> {
   const setting = fileVariant(name);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    throw spendgateError(
-      'bad_request',
-      `Cannot read ${setting} (${path}): ${typeof code === 'string' ? code : 'unreadable'}`,
-      { param: setting },
-    );
-  }
+  const text = await readTextFile(path, `${setting} (${path})`, { param: setting });
   const value = text.trim();
   if (value === '') throw spendgateError('bad_request', `${setting} (${path}) is empty`, { param: setting });
   return value;
