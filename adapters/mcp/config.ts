@@ -53,7 +53,13 @@ function vendorCaps<P extends string>(prefix: P) {
 
 export const mcpConfigSchema = z.object({
   /** The running proxy (`spendgate serve`) that issues the sessions' keys and forwards their calls. */
-  SPENDGATE_URL: z.url({ error: 'SPENDGATE_URL is required (the proxy, e.g. http://127.0.0.1:8787)' }),
+  SPENDGATE_URL: z
+    .url({ error: 'SPENDGATE_URL is required (the proxy, e.g. http://127.0.0.1:8787)' })
+    // The admin token is the credential; a password in the URL would be quoted by HTTP clients' errors.
+    .refine(
+      (url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(url),
+      'SPENDGATE_URL must not carry a user or password',
+    ),
   /** Issues and revokes the sessions' keys. Never shown to the model or to MCP clients. */
   SPENDGATE_ADMIN_TOKEN: secret('SPENDGATE_ADMIN_TOKEN'),
   SPENDGATE_MCP_TRANSPORT: z.enum(['stdio', 'http']).default('stdio'),

@@ -37,11 +37,22 @@ export async function loadMcpConfig(options: LoadMcpConfigOptions = {}): Promise
 }
 
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw spendgateError(
+      'bad_request',
+      `Cannot read config file ${file}: ${typeof code === 'string' ? code : 'unreadable'}`,
+    );
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw spendgateError('bad_request', `Cannot read config file ${file}: ${(err as Error).message}`);
+    parsed = JSON.parse(text);
+  } catch {
+    // JSON.parse quotes the text around the error, and the text around a typo is often a secret.
+    throw spendgateError('bad_request', `Config file ${file} is not valid JSON`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw spendgateError('bad_request', `Config file ${file} must hold a JSON object`);

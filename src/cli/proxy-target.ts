@@ -42,6 +42,12 @@ export async function resolveTarget(
   if (!/^https?:\/\/[^/]/i.test(baseUrl) || !URL.canParse(baseUrl)) {
     throw new UsageError('SPENDGATE_URL (--url) must be an http(s) URL such as http://127.0.0.1:8787');
   }
+  const { username, password } = new URL(baseUrl);
+  if (username !== '' || password !== '') {
+    throw new UsageError(
+      'SPENDGATE_URL (--url) must not carry a user or password; the admin token is the credential',
+    );
+  }
   const token = merged.SPENDGATE_ADMIN_TOKEN;
   if (typeof token !== 'string' || token === '') {
     throw new UsageError(

@@ -17,15 +17,27 @@ function attributeFor(name: string): string {
     .replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
+/**
+ * Whether a setting may be given as a flag's value. A secret may not (only as `--…-file`): a command line is
+ * visible to every local user in `ps` and `/proc/<pid>/cmdline`. The ledger setting is the exception, since it is
+ * usually a file path; a PostgreSQL URL with a password belongs in `--db-file` or the environment.
+ */
+function takesValueFlag(name: string): boolean {
+  return !isSecretName(name) || name === 'SPENDGATE_DB';
+}
+
 /** Every flag name a set of settings takes, secrets' `_FILE` forms included. */
 function flagNames(names: readonly string[]): string[] {
-  return names.flatMap((name) => (isSecretName(name) ? [name, fileVariant(name)] : [name]));
+  return names.flatMap((name) => {
+    const own = takesValueFlag(name) ? [name] : [];
+    return isSecretName(name) ? [...own, fileVariant(name)] : own;
+  });
 }
 
 /** Adds one flag per setting (and `--…-file` per secret), each with its meaning, env name and default. */
 export function addSettingFlags(command: Command, names: readonly string[]): void {
   for (const name of names) {
-    command.addOption(new Option(`${flagFor(name)} <value>`, settingHelp(name)));
+    if (takesValueFlag(name)) command.addOption(new Option(`${flagFor(name)} <value>`, settingHelp(name)));
     if (isSecretName(name)) {
       const file = fileVariant(name);
       command.addOption(

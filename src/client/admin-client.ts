@@ -92,7 +92,7 @@ export interface SpendgateClient {
  * ```
  */
 export function createSpendgateClient(options: SpendgateClientOptions): SpendgateClient {
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const baseUrl = proxyOrigin(options.baseUrl, 'baseUrl');
   const timeoutMs = options.timeoutMs ?? 10_000;
 
   async function call<S extends z.ZodType>(
@@ -249,4 +249,18 @@ function queryString(params: Record<string, string | number | undefined>): strin
     if (value !== undefined) search.set(name, String(value));
   const text = search.toString();
   return text === '' ? '' : `?${text}`;
+}
+
+/**
+ * A proxy URL without a trailing slash. One with a user or password is refused, naming neither: the admin
+ * token is the credential, and an HTTP client's error would quote a password in the URL.
+ */
+export function proxyOrigin(url: string, name: string): string {
+  if (URL.canParse(url)) {
+    const parsed = new URL(url);
+    if (parsed.username !== '' || parsed.password !== '') {
+      throw spendgateError('bad_request', `${name} must not carry a user or password`, { param: name });
+    }
+  }
+  return url.replace(/\/+$/, '');
 }

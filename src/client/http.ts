@@ -121,7 +121,12 @@ function isTimeoutError(err: unknown): boolean {
 function describe(err: unknown): string {
   const code = errorCode(err);
   const cause = (err as { cause?: unknown } | null)?.cause;
-  // fetch says only "fetch failed"; what failed is in its cause.
+  // fetch says only "fetch failed"; what failed is in its cause. A TypeError of its own is about building the
+  // request, and its text quotes what it refused (a header value, which may be a token, or a URL with a
+  // password): it is never repeated.
+  if (err instanceof TypeError && !(cause instanceof Error)) {
+    return `the request could not be built (an invalid header value or URL)${code ? ` ${code}` : ''}`;
+  }
   const source = err instanceof TypeError && cause instanceof Error ? cause : err;
   const message = source instanceof Error ? source.message : String(source);
   return code && !message.includes(code) ? `${code} ${message}` : message;

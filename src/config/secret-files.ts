@@ -31,5 +31,16 @@ export async function readSecretFile(name: string, path: string): Promise<string
   const text = await readTextFile(path, `${setting} (${path})`, { param: setting });
   const value = text.trim();
   if (value === '') throw spendgateError('bad_request', `${setting} (${path}) is empty`, { param: setting });
+  // A second line (a comment, an old token) would otherwise travel inside the secret, and a header holding it
+  // is refused by HTTP clients with a message that quotes it.
+  // (A ledger path may hold spaces; no secret may hold a control character.)
+  const forbidden = name === 'SPENDGATE_DB' ? /[\u0000-\u001f\u007f]/ : /[\s\u0000-\u001f\u007f]/;
+  if (forbidden.test(value)) {
+    throw spendgateError(
+      'bad_request',
+      `${setting} (${path}) holds whitespace or control characters inside the secret; put the secret alone in the file`,
+      { param: setting },
+    );
+  }
   return value;
 }

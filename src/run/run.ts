@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import type { SpendgateClient } from '../client/admin-client.js';
+import { proxyOrigin, type SpendgateClient } from '../client/admin-client.js';
 import { SpendgateError, spendgateError } from '../errors/index.js';
 import type { RunTool, SpendTool, ToolCredential } from '../tools/types.js';
 import { bindTool, toolCredential, type CredentialLookup } from './bind-tool.js';
@@ -96,7 +96,7 @@ export class Run {
     this.signal = this.#controller.signal;
     this.#endpoints = endpointsByVendor(options.tools);
     this.#caps = resolveCaps(options.budget, [...this.#endpoints.keys()]);
-    const proxyUrl = (options.proxyUrl ?? options.client.baseUrl).replace(/\/+$/, '');
+    const proxyUrl = proxyOrigin(options.proxyUrl ?? options.client.baseUrl, 'proxyUrl');
     this.tools = options.tools.map((tool) =>
       bindTool({
         tool,

@@ -5,9 +5,9 @@
  * rows, error messages, metrics, OpenAPI, CLI output or journal files, and a config or request error never
  * echoes one.
  *
- * Passing tests are regression tests. `it.fails` marks a leak found in review: the test asserts the safe
- * behaviour, fails today, and starts "failing" (passing its assertions) once the leak is fixed, at which point
- * the `.fails` must be removed.
+ * Every test is a regression test; eight of them reproduced a leak found in review (now fixed): a token or
+ * URL password quoted by an HTTP client's error, the MCP config parser quoting a secret, secrets taken as flag
+ * values, journal files readable by other users, and world-readable secrets in the deployment guide.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,7 +94,12 @@ describe('config and CLI errors never echo a secret', { timeout: 90_000 }, () =>
     try {
       writeFileSync(join(cwd, '.env'), 'SPENDGATE_ADMIN_TOKEN=dotenv-admin-secret-0123456789\n');
       const env = { STRIPE_SECRET_KEY: 'sk_live_helpLeakCheck0000', RESEND_API_KEY: 're_helpLeakCheck' };
-      for (const args of [['--help'], ['serve', '--help'], ['keys', 'create', '--help'], ['status', '--help']]) {
+      for (const args of [
+        ['--help'],
+        ['serve', '--help'],
+        ['keys', 'create', '--help'],
+        ['status', '--help'],
+      ]) {
         const result = await cli(args, env, cwd);
         expect(result.code, args.join(' ')).toBe(0);
         expect(result.stdout.length).toBeGreaterThan(100);
@@ -105,11 +110,11 @@ describe('config and CLI errors never echo a secret', { timeout: 90_000 }, () =>
     }
   });
 
-  // LEAK (unsafe exposure): `serve` takes every secret as a flag value (`--admin-token <value>`,
+  // Fixed leak (unsafe exposure), kept as a regression test: `serve` takes every secret as a flag value (`--admin-token <value>`,
   // `--stripe-secret-key <value>`, `--twilio-auth-token <value>`, `--resend-api-key <value>`, `--db <value>`),
   // which every local user can read in `ps` / /proc/<pid>/cmdline. proxy-target.ts gives no `--token` flag
   // for exactly that reason; serve should offer only the `--…-file <path>` form for secrets.
-  it.fails('serve offers no flag that puts a secret value on the command line', async () => {
+  it('serve offers no flag that puts a secret value on the command line', async () => {
     const result = await cli(['serve', '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('--admin-token-file <path>');
@@ -118,22 +123,25 @@ describe('config and CLI errors never echo a secret', { timeout: 90_000 }, () =>
     }
   });
 
-  // LEAK (high): src/client/http.ts:45 + describe() at :121-128 put fetch's TypeError message into the
+  // Fixed leak (high), kept as a regression test: src/client/http.ts:45 + describe() at :121-128 put fetch's TypeError message into the
   // `upstream_unreachable` error. For an invalid header value that message quotes the whole header:
   // `Headers.append: "Bearer <admin token>…" is an invalid header value.` A token file with a second line (a
   // comment, a rotated token) is enough; bin.ts `describe` then prints the admin token to stderr (CI logs).
-  it.fails('a malformed admin token file never puts the token on stderr', async () => {
+  it('a malformed admin token file never puts the token on stderr', async () => {
     const token = 'adminTokenLeakCheck0123456789';
     const file = write('admin_token_two_lines', `${token}\n# rotated 2026-12-01\n`);
-    const result = await cli(['keys', 'list'], { SPENDGATE_URL: stack.t.url, SPENDGATE_ADMIN_TOKEN_FILE: file });
+    const result = await cli(['keys', 'list'], {
+      SPENDGATE_URL: stack.t.url,
+      SPENDGATE_ADMIN_TOKEN_FILE: file,
+    });
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).not.toContain(token);
   });
 
-  // LEAK (medium): SPENDGATE_URL with userinfo (a proxy behind basic auth) is accepted by resolveTarget
+  // Fixed leak (medium), kept as a regression test: SPENDGATE_URL with userinfo (a proxy behind basic auth) is accepted by resolveTarget
   // (src/cli/proxy-target.ts:41-44), and fetch refuses it with `Request cannot be constructed from a URL that
   // includes credentials: <the whole URL>`, which http.ts copies into the error and bin.ts prints.
-  it.fails('a SPENDGATE_URL with a password is refused without echoing it', async () => {
+  it('a SPENDGATE_URL with a password is refused without echoing it', async () => {
     const url = new URL(stack.t.url);
     url.username = 'ops';
     url.password = 'urlPasswordLeakCheck';
@@ -142,9 +150,9 @@ describe('config and CLI errors never echo a secret', { timeout: 90_000 }, () =>
     expect(result.stdout + result.stderr).not.toContain('urlPasswordLeakCheck');
   });
 
-  // LEAK (medium): adapters/mcp/load-config.ts:44 appends JSON.parse's message, which on V8 quotes the text
+  // Fixed leak (medium), kept as a regression test: adapters/mcp/load-config.ts:44 appends JSON.parse's message, which on V8 quotes the text
   // around the error: `Unexpected token 'a', ..."N_TOKEN": adm_secret"... is not valid JSON`.
-  it.fails('spendgate mcp --config with an unquoted secret does not quote it', async () => {
+  it('spendgate mcp --config with an unquoted secret does not quote it', async () => {
     const file = write(
       'mcp-bad.json',
       '{"SPENDGATE_URL": "http://127.0.0.1:1", "SPENDGATE_ADMIN_TOKEN": mcpSecretLeakCheck0123456789}',
@@ -191,11 +199,11 @@ describe('vault tokens are shown once, by keys create only', { timeout: 90_000 }
 });
 
 describe('the client and the tools never put a credential in a message', { timeout: 60_000 }, () => {
-  // LEAK (medium): the same http.ts path reaches the model. A run whose proxy URL carries credentials
+  // Fixed leak (medium), kept as a regression test: the same http.ts path reaches the model. A run whose proxy URL carries credentials
   // (createSpendgateClient({ baseUrl }) / run proxyUrl / SPENDGATE_URL of `spendgate mcp`, none of which
   // refuse userinfo) turns every tool call into a `transient` tool result whose message is fetch's, quoting
   // the URL with its password, straight into the model's context and framework traces.
-  it.fails('a tool result never carries the password of the proxy URL', async () => {
+  it('a tool result never carries the password of the proxy URL', async () => {
     const url = new URL(stack.t.url);
     url.username = 'agent';
     url.password = 'toolUrlPasswordLeak';
@@ -213,9 +221,9 @@ describe('the client and the tools never put a credential in a message', { timeo
     expect(JSON.stringify(result)).not.toContain('toolUrlPasswordLeak');
   });
 
-  // LEAK (high, library form of the CLI test above): an admin token with a line break or control character
+  // Fixed leak (high, library form of the CLI test above), kept as a regression test: an admin token with a line break or control character
   // comes back in full in the SpendgateError the client throws (and in any log line that records it).
-  it.fails('an admin client error never carries the admin token', async () => {
+  it('an admin client error never carries the admin token', async () => {
     const token = 'clientTokenLeakCheck0123456789';
     const client = createSpendgateClient({ baseUrl: stack.t.url, adminToken: `${token}\r\nx` });
     const error = await client.listKeys().then(
@@ -344,10 +352,10 @@ describe('approvals, logs, audit, metrics and OpenAPI', { timeout: 60_000 }, () 
 });
 
 describe('journal files and deployment advice', () => {
-  // LEAK (low, hardening): src/server/journal/journal-dir.ts:39-41 create the directory and file with the
+  // Fixed leak (low, hardening), kept as a regression test: src/server/journal/journal-dir.ts:39-41 create the directory and file with the
   // process umask (0755 / 0644 by default): every local user can read every journaled audit row (labels,
   // paths, idempotency keys, amounts). mkdir/writeFile/open should pass mode 0o700 / 0o600.
-  it.fails('a journal file and its directory are readable by their owner only', async () => {
+  it('a journal file and its directory are readable by their owner only', async () => {
     const root = mkdtempSync(join(tmpdir(), 'spendgate-security-journal-'));
     try {
       const journalRoot = join(root, 'journal', 'ledger');
@@ -364,10 +372,10 @@ describe('journal files and deployment advice', () => {
     }
   });
 
-  // LEAK (medium, docs): docs/deploying.md:58 tells operators to `chmod 644 secrets/*`, making the admin
+  // Fixed leak (medium, docs), kept as a regression test: docs/deploying.md:58 tells operators to `chmod 644 secrets/*`, making the admin
   // token and the PostgreSQL password world-readable on the host. The image's `node` user is uid 1000:
   // `chown 1000 secrets/* && chmod 600 secrets/*` (or 640 with a group) is enough.
-  it.fails('the deployment guide never makes secret files world-readable', () => {
+  it('the deployment guide never makes secret files world-readable', () => {
     const guide = readFileSync(join(REPO_ROOT, 'docs/deploying.md'), 'utf8');
     expect(guide).not.toMatch(/chmod\s+(a\+r|o\+r|\d?[0-7][0-7][4-7])\s+\S*secrets/);
   });

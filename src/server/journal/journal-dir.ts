@@ -36,9 +36,10 @@ export interface OwnedJournal {
  * of instances that stopped heartbeating. Adoption renames the file first, which only one adopter can do.
  */
 export async function openJournalDir(dir: string, orphanAfterMs: number): Promise<OwnedJournal> {
-  await mkdir(dir, { recursive: true });
+  // Owner only: the entries hold audit rows (labels, paths, idempotency keys, amounts), no one else's business.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `journal-${process.pid}-${randomUUID().slice(0, 8)}.log`);
-  await writeFile(path, '', { flag: 'a' });
+  await writeFile(path, '', { flag: 'a', mode: 0o600 });
   const file = await JournalFile.open(path);
   const adopt = async () => {
     const orphans = await claimOrphans(dir, orphanAfterMs);

@@ -47,7 +47,7 @@ export class JournalFile {
 
   /** Opens (creating) the file for appending, with `carried` entries already pending in it. */
   static async open(path: string, carried: readonly LedgerEntry[] = []): Promise<JournalFile> {
-    const handle = await open(path, 'a');
+    const handle = await open(path, 'a', 0o600);
     const file = new JournalFile(handle);
     for (const entry of carried) file.#pending.set(entryId(entry), entry);
     return file;
