@@ -418,21 +418,42 @@ export class SqliteStore implements Store {
       this.#sql(
         `UPDATE reservations SET status = 'settled', amount = ?, object_id = coalesce(?, object_id) WHERE id = ?`,
       ).run(input.amount, input.objectId ?? null, res.id);
-      this.#sql(
-        `UPDATE keys SET
-           committed = committed + @delta,
-           reserved = reserved - @inFlight,
-           day_committed = CASE WHEN day = @day THEN max(0, day_committed + @delta) ELSE day_committed END
-         WHERE id = @keyId`,
-      ).run({
+      this.#moveKeyTotals({
         keyId: res.key_id,
         day: res.day,
-        delta: input.amount - res.amount,
-        inFlight: res.status === 'reserved' ? res.amount : 0,
+        committed: input.amount - res.amount,
+        reserved: res.status === 'reserved' ? -res.amount : 0,
+        uncertain: res.status === 'uncertain' ? -res.amount : 0,
       });
-      if (res.status === 'uncertain') {
-        this.#sql('UPDATE keys SET uncertain = uncertain - ? WHERE id = ?').run(res.amount, res.key_id);
-      }
+    });
+  }
+
+  /**
+   * Moves a reservation's money between its key's totals, as every way a reservation ends does: `committed`
+   * by `committed` (and today's share by the same, when the reservation is of the key's current day), and
+   * the in-flight and uncertain parts by theirs. Runs inside the caller's write.
+   */
+  #moveKeyTotals(move: {
+    readonly keyId: string;
+    /** The reservation's UTC day; only a change of `committed` reads it. */
+    readonly day: string;
+    readonly committed?: number;
+    readonly reserved?: number;
+    readonly uncertain?: number;
+  }): void {
+    this.#sql(
+      `UPDATE keys SET
+         committed = committed + @committed,
+         reserved = reserved + @reserved,
+         uncertain = uncertain + @uncertain,
+         day_committed = CASE WHEN day = @day THEN max(0, day_committed + @committed) ELSE day_committed END
+       WHERE id = @keyId`,
+    ).run({
+      keyId: move.keyId,
+      day: move.day,
+      committed: move.committed ?? 0,
+      reserved: move.reserved ?? 0,
+      uncertain: move.uncertain ?? 0,
     });
   }
 
@@ -450,13 +471,7 @@ export class SqliteStore implements Store {
         `UPDATE reservations SET status = 'released' WHERE id = ? AND status = 'reserved' RETURNING *`,
       ).get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
-      this.#sql(
-        `UPDATE keys SET
-           committed = committed - @amount,
-           reserved = reserved - @amount,
-           day_committed = CASE WHEN day = @day THEN max(0, day_committed - @amount) ELSE day_committed END
-         WHERE id = @keyId`,
-      ).run({ keyId: res.key_id, amount: res.amount, day: res.day });
+      this.#moveKeyTotals({ keyId: res.key_id, day: res.day, committed: -res.amount, reserved: -res.amount });
     });
   }
 
@@ -471,14 +486,13 @@ export class SqliteStore implements Store {
       ).get(input) as (ReservationRow & { key_id: string }) | undefined;
       if (!res) return;
       this.#sql(`UPDATE reservations SET status = 'released' WHERE id = ?`).run(res.id);
-      this.#sql(
-        `UPDATE keys SET
-           committed = committed - @amount,
-           reserved = reserved - CASE WHEN @status = 'reserved' THEN @amount ELSE 0 END,
-           uncertain = uncertain - CASE WHEN @status = 'uncertain' THEN @amount ELSE 0 END,
-           day_committed = CASE WHEN day = @day THEN max(0, day_committed - @amount) ELSE day_committed END
-         WHERE id = @keyId`,
-      ).run({ keyId: res.key_id, amount: res.amount, day: res.day, status: res.status });
+      this.#moveKeyTotals({
+        keyId: res.key_id,
+        day: res.day,
+        committed: -res.amount,
+        reserved: res.status === 'reserved' ? -res.amount : 0,
+        uncertain: res.status === 'uncertain' ? -res.amount : 0,
+      });
     });
   }
 
@@ -489,11 +503,7 @@ export class SqliteStore implements Store {
         `UPDATE reservations SET status = 'uncertain' WHERE id = ? AND status = 'reserved' RETURNING *`,
       ).get(input.reservationId) as ReservationRow | undefined;
       if (!res) return;
-      this.#sql('UPDATE keys SET reserved = reserved - ?, uncertain = uncertain + ? WHERE id = ?').run(
-        res.amount,
-        res.amount,
-        res.key_id,
-      );
+      this.#moveKeyTotals({ keyId: res.key_id, day: res.day, reserved: -res.amount, uncertain: res.amount });
     });
   }
 
@@ -512,13 +522,12 @@ export class SqliteStore implements Store {
         amount,
         res.id,
       );
-      this.#sql(
-        `UPDATE keys SET
-           committed = committed + @delta,
-           uncertain = uncertain - @held,
-           day_committed = CASE WHEN day = @day THEN max(0, day_committed + @delta) ELSE day_committed END
-         WHERE id = @keyId`,
-      ).run({ keyId: res.key_id, day: res.day, delta: amount - res.amount, held: res.amount });
+      this.#moveKeyTotals({
+        keyId: res.key_id,
+        day: res.day,
+        committed: amount - res.amount,
+        uncertain: -res.amount,
+      });
       return { ok: true, keyId: res.key_id, amount };
     });
   }
@@ -551,11 +560,7 @@ export class SqliteStore implements Store {
       }>;
       for (const res of stale) {
         this.#sql(`UPDATE reservations SET status = 'uncertain' WHERE id = ?`).run(res.id);
-        this.#sql('UPDATE keys SET reserved = reserved - ?, uncertain = uncertain + ? WHERE id = ?').run(
-          res.amount,
-          res.amount,
-          res.key_id,
-        );
+        this.#moveKeyTotals({ keyId: res.key_id, day: '', reserved: -res.amount, uncertain: res.amount });
         this.#insertAudit(reapedAuditRow({ ...res, keyId: res.key_id, requestId: res.request_id, now }));
       }
       return stale.length;
