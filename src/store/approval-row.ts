@@ -1,7 +1,6 @@
 import { approvalStatusAt, type ApprovalRecord, type ApprovalStatus } from './approval-types.js';
 
-/** PostgreSQL returns BIGINT columns as strings; SQLite as numbers. */
-type Int = string | number;
+import { int, intOrNull, type Int } from './ledger-int.js';
 
 /** An `approvals` row joined with its key's label and vendor, as both SQL stores select it. */
 export interface ApprovalRow {
@@ -40,10 +39,8 @@ export function statusWhere(now: string): Record<ApprovalStatus, string> {
   };
 }
 
-const intOrNull = (value: Int | null) => (value === null ? null : Number(value));
-
 export function toApprovalRecord(row: ApprovalRow, now: number): ApprovalRecord {
-  const expiresAt = Number(row.expires_at);
+  const expiresAt = int(row.expires_at);
   return {
     id: row.id,
     keyId: row.key_id,
@@ -53,9 +50,9 @@ export function toApprovalRecord(row: ApprovalRow, now: number): ApprovalRecord 
     path: row.path,
     fingerprint: row.fingerprint,
     account: row.account,
-    amount: Number(row.amount),
+    amount: int(row.amount),
     status: approvalStatusAt(row.status, expiresAt, now),
-    createdAt: Number(row.created_at),
+    createdAt: int(row.created_at),
     expiresAt,
     decidedAt: intOrNull(row.decided_at),
     usedAt: intOrNull(row.used_at),

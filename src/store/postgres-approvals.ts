@@ -9,6 +9,7 @@ import {
   type NewApproval,
   type RequestApprovalResult,
 } from './approval-types.js';
+import { int, type Int } from './ledger-int.js';
 import { NOW } from './postgres-clock.js';
 import type { Page } from './types.js';
 
@@ -17,8 +18,6 @@ export type Query = <R extends pg.QueryResultRow>(
   text: string,
   values: unknown[],
 ) => Promise<pg.QueryResult<R>>;
-
-type Int = string | number;
 
 /** With the instant the statement read, so the reported status uses the ledger's clock. */
 type ApprovalRowAt = ApprovalRow & { now: Int };
@@ -46,7 +45,7 @@ export const postgresApprovals = {
       `SELECT count(*) AS waiting FROM approvals a WHERE a.key_id = $2 AND ${STATUS_WHERE.pending}`,
       [clock, input.keyId],
     );
-    if (Number(rows[0]?.waiting ?? 0) >= input.maxPending) return { ok: false, reason: 'too_many_pending' };
+    if (int(rows[0]?.waiting ?? 0) >= input.maxPending) return { ok: false, reason: 'too_many_pending' };
     await q(
       `INSERT INTO approvals (id, key_id, method, path, fingerprint, account, amount, status, created_at, expires_at)
        VALUES ($2, $3, $4, $5, $6, $7, $8, 'pending', ${NOW}, ${NOW} + $9::bigint)`,
@@ -140,5 +139,5 @@ export const postgresApprovals = {
 };
 
 function toRecord(row: ApprovalRowAt): ApprovalRecord {
-  return toApprovalRecord(row, Number(row.now));
+  return toApprovalRecord(row, int(row.now));
 }

@@ -6,6 +6,7 @@ import { NOW, TODAY } from './postgres-clock.js';
 import { postgresApprovals, type Query } from './postgres-approvals.js';
 import { utcDay } from './clock.js';
 import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
+import { int, intOrNull, type Int } from './ledger-int.js';
 import { importPeer } from '../run/peer-import.js';
 import { migratePostgres } from './postgres-schema.js';
 import { REAPED, REPLACE_REAPED } from './reaped.js';
@@ -63,8 +64,6 @@ export interface PostgresStoreOptions {
 }
 
 /** pg hands BIGINT back as a string, since it may exceed 2^53; this store only ever writes safe integers. */
-type Int = string | number;
-
 interface KeyRow {
   seq: Int;
   id: string;
@@ -860,16 +859,6 @@ function toPage<R, T>(rows: R[], limit: number, cursorOf: (row: R) => string, ma
     data: page.map(map),
     nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null,
   };
-}
-
-function int(value: Int): number {
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n)) throw new Error(`ledger value ${String(value)} is not a safe integer`);
-  return n;
-}
-
-function intOrNull(value: Int | null): number | null {
-  return value === null ? null : int(value);
 }
 
 function one<T>(rows: T[]): T {
