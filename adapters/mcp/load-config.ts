@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '../../src/config/read-text-file.js';
 import { spendgateError } from '../../src/errors/index.js';
 import { MCP_CONFIG_NAMES, MCP_VENDORS, mcpConfigSchema, type McpConfig, type McpVendor } from './config.js';
 
@@ -37,16 +37,7 @@ export async function loadMcpConfig(options: LoadMcpConfigOptions = {}): Promise
 }
 
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    throw spendgateError(
-      'bad_request',
-      `Cannot read config file ${file}: ${typeof code === 'string' ? code : 'unreadable'}`,
-    );
-  }
+  const text = await readTextFile(file, `config file ${file}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
