@@ -1,6 +1,6 @@
 import type { RunToolApprovalItem, ToolErrorFormatter } from '@openai/agents';
 import type { Run } from '../../src/run/index.js';
-import { approvalDeniedResult, type SpendTool, type StatedUsd } from '../../src/tools/index.js';
+import { approvalDeniedResult, type RunTool, type StatedUsd } from '../../src/tools/index.js';
 
 /** A spendgate call the SDK paused for a person: what the app's approval UI shows. */
 export interface PendingSpendApproval {
@@ -20,7 +20,7 @@ export interface PendingSpendApproval {
  *
  * @example
  * ```ts
- * for (const pending of pendingSpendApprovals(result.interruptions, [chargeCustomerTool()])) {
+ * for (const pending of pendingSpendApprovals(result.interruptions, run.tools)) {
  *   if (await ask(`${pending.tool} for $${pending.amountUsd}?`)) result.state.approve(pending.item);
  *   else result.state.reject(pending.item);
  * }
@@ -28,7 +28,8 @@ export interface PendingSpendApproval {
  */
 export function pendingSpendApprovals(
   interruptions: readonly RunToolApprovalItem[],
-  tools: readonly SpendTool[],
+  // The run's tools or the spend tools it was built from: both say what a call states it will spend.
+  tools: readonly Pick<RunTool, 'name' | 'statedUsd'>[],
 ): PendingSpendApproval[] {
   return interruptions.flatMap((item) => {
     const raw = item.rawItem;

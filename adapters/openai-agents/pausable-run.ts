@@ -72,7 +72,7 @@ export function drivePausableRun<TResult extends Interruptible>(
       result,
       run,
       spendgate: { stoppedBy: stop.stoppedBy },
-      approvals: paused ? pendingSpendApprovals(result.interruptions, options.tools) : [],
+      approvals: paused ? pendingSpendApprovals(result.interruptions, run.tools) : [],
       resume: paused ? once(() => segment(() => next(result))) : null,
       end: async () => {
         await finish({ failed: false });
