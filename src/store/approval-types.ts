@@ -55,6 +55,8 @@ export interface ApprovalQuery {
   readonly status?: ApprovalStatus | undefined;
   readonly keyId?: string | undefined;
   readonly label?: string | undefined;
+  /** Only approvals of keys in this budget's subtree: an issuer token's scope. */
+  readonly within?: string | undefined;
   readonly limit: number;
   /** Opaque, from a previous page's `nextCursor`. */
   readonly cursor?: string | undefined;

@@ -22,7 +22,13 @@ interface StoredApproval {
 }
 
 /** Facts about the key an approval belongs to, looked up at read time so a listing shows the key's label. */
-export type KeyFacts = (keyId: string) => { readonly label: string | null; readonly vendor: string } | null;
+export type KeyFacts = (
+  keyId: string,
+) => {
+  readonly label: string | null;
+  readonly vendor: string;
+  readonly budgetPath: readonly string[];
+} | null;
 
 /** The checked grant: its id, to mark it used once the reservation it pays for exists. */
 export type GrantCheck =
@@ -89,6 +95,7 @@ export class MemoryApprovals {
       .filter((stored) => stored.seq < before)
       .map((stored) => ({ seq: stored.seq, view: this.#view(stored, now) }))
       .filter(({ view }) => matchesQuery(view, query))
+      .filter(({ view }) => query.within === undefined || this.#inSubtree(view.keyId, query.within))
       .sort((a, b) => b.seq - a.seq);
     const page = matches.slice(0, query.limit);
     const last = page.at(-1);
@@ -135,6 +142,10 @@ export class MemoryApprovals {
     stored.status = 'used';
     stored.usedAt = now;
     stored.reservationId = reservationId;
+  }
+
+  #inSubtree(keyId: string, budgetId: string): boolean {
+    return this.keyFacts(keyId)?.budgetPath.includes(budgetId) ?? false;
   }
 
   #view(stored: StoredApproval, now: number): ApprovalRecord {

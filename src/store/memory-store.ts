@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import { systemClock, utcDay } from './clock.js';
 import { capRefusal } from './cap-check.js';
 import { MemoryApprovals } from './memory-approvals.js';
+import { MemoryBudgets, type BudgetMove } from './memory-budgets.js';
 import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
 import { REAPED, reapedAuditRow } from './reaped.js';
 import type {
@@ -15,8 +16,16 @@ import type {
   RequestApprovalResult,
   AuditQuery,
   AuditRow,
+  BudgetQuery,
+  BudgetRecord,
   BulkRevokeFilter,
+  IssueBudgetResult,
+  IssuerQuery,
+  IssuerRecord,
   KeyQuery,
+  NewBudget,
+  NewIssuer,
+  RevokeBudgetResult,
   KeyRecord,
   NewAuditRow,
   NewKey,
@@ -35,6 +44,7 @@ import type {
 
 interface MutableKey {
   key: NewKey;
+  budgetPath: readonly string[];
   seq: number;
   status: 'active' | 'revoked';
   revokedAt: number | null;
@@ -77,8 +87,12 @@ export class MemoryStore implements Store {
   readonly #leases = new Map<string, number>();
   readonly #approvals = new MemoryApprovals((keyId) => {
     const row = this.#keys.get(keyId);
-    return row ? { label: row.key.label, vendor: row.key.vendor } : null;
+    return row ? { label: row.key.label, vendor: row.key.vendor, budgetPath: row.budgetPath } : null;
   });
+  readonly #budgets = new MemoryBudgets(
+    () => this.#now(),
+    (budgetId) => [...this.#keys.values()].filter((row) => row.key.budgetId === budgetId).length,
+  );
   #seq = 0;
 
   constructor(options: { readonly now?: Clock } = {}) {
@@ -99,6 +113,7 @@ export class MemoryStore implements Store {
         allowedEndpoints: [...key.allowedEndpoints],
         connectedAccounts: [...key.connectedAccounts],
       },
+      budgetPath: key.budgetId ? this.#budgets.pathOf(key.budgetId) : [],
       seq: ++this.#seq,
       status: 'active',
       revokedAt: null,
@@ -129,6 +144,8 @@ export class MemoryStore implements Store {
     const after = query.cursor === undefined ? Infinity : Number(query.cursor);
     const matches = [...this.#keys.values()]
       .filter((row) => row.seq < after && matchesKeyQuery(row, query))
+      .filter((row) => query.budgetId === undefined || row.key.budgetId === query.budgetId)
+      .filter((row) => query.within === undefined || row.budgetPath.includes(query.within))
       .sort((a, b) => b.seq - a.seq);
     const page = matches.slice(0, query.limit);
     const last = page.at(-1);
@@ -153,6 +170,7 @@ export class MemoryStore implements Store {
     let count = 0;
     for (const row of this.#keys.values()) {
       if (row.status === 'revoked' || !matchesBulkFilter(row.key, filter)) continue;
+      if (filter.within !== undefined && !row.budgetPath.includes(filter.within)) continue;
       row.status = 'revoked';
       row.revokedAt = now;
       count += 1;
@@ -195,6 +213,8 @@ export class MemoryStore implements Store {
       maxUsdPerCall: row.key.maxUsdPerCall,
     });
     if (refusal) return { ok: false, ...refusal, key: this.#snapshot(row) };
+    const budgetRefusal = this.#budgets.refusal(row.budgetPath, input.amount, now);
+    if (budgetRefusal) return { ok: false, ...budgetRefusal, key: this.#snapshot(row) };
     // After the claim checks (a replay reserves nothing new, so it needs no grant) and the caps (a person is
     // never asked about a call that could not go through anyway).
     const grant = input.approval ? this.#approvals.check(row.key.id, input.approval, now) : null;
@@ -205,6 +225,7 @@ export class MemoryStore implements Store {
     row.day = today;
     row.dayCommitted = dayCommitted + input.amount;
     row.calls += 1;
+    this.#budgets.hold(row.budgetPath, input.amount, today);
     // A released claim gets a fresh reservation: every attempt has its own id, so a late, replayed finish
     // of an earlier attempt (the journal's) can never touch this one.
     if (existing) this.#reservations.delete(existing.id);
@@ -234,11 +255,12 @@ export class MemoryStore implements Store {
     if (!res || (res.status !== 'reserved' && res.status !== 'uncertain')) return;
     const row = this.#keys.get(res.keyId);
     if (!row) return;
-    const delta = input.amount - res.amount;
-    row.committed += delta;
-    if (res.status === 'reserved') row.reserved -= res.amount;
-    else row.uncertain -= res.amount;
-    if (row.day === res.day) row.dayCommitted = Math.max(0, row.dayCommitted + delta);
+    this.#move(row, {
+      day: res.day,
+      committed: input.amount - res.amount,
+      reserved: res.status === 'reserved' ? -res.amount : 0,
+      uncertain: res.status === 'uncertain' ? -res.amount : 0,
+    });
     res.amount = input.amount;
     res.status = 'settled';
     res.objectId = input.objectId ?? res.objectId;
@@ -258,9 +280,7 @@ export class MemoryStore implements Store {
     if (!res || res.status !== 'reserved') return;
     const row = this.#keys.get(res.keyId);
     if (!row) return;
-    row.committed -= res.amount;
-    row.reserved -= res.amount;
-    if (row.day === res.day) row.dayCommitted = Math.max(0, row.dayCommitted - res.amount);
+    this.#move(row, { day: res.day, committed: -res.amount, reserved: -res.amount });
     res.status = 'released';
   }
 
@@ -270,8 +290,7 @@ export class MemoryStore implements Store {
     if (!res || res.status !== 'reserved') return;
     const row = this.#keys.get(res.keyId);
     if (!row) return;
-    row.reserved -= res.amount;
-    row.uncertain += res.amount;
+    this.#move(row, { day: res.day, reserved: -res.amount, uncertain: res.amount });
     res.status = 'uncertain';
   }
 
@@ -282,10 +301,12 @@ export class MemoryStore implements Store {
       if (res.status !== 'reserved' && res.status !== 'uncertain') continue;
       const row = this.#keys.get(res.keyId);
       if (!row) return;
-      row.committed -= res.amount;
-      if (res.status === 'reserved') row.reserved -= res.amount;
-      else row.uncertain -= res.amount;
-      if (row.day === res.day) row.dayCommitted = Math.max(0, row.dayCommitted - res.amount);
+      this.#move(row, {
+        day: res.day,
+        committed: -res.amount,
+        reserved: res.status === 'reserved' ? -res.amount : 0,
+        uncertain: res.status === 'uncertain' ? -res.amount : 0,
+      });
       res.status = 'released';
     }
   }
@@ -298,10 +319,7 @@ export class MemoryStore implements Store {
     if (!row) return { ok: false, reason: 'not_found' };
     if (input.audit) this.#append(input.audit);
     const amount = input.outcome === 'released' ? 0 : (input.amount ?? res.amount);
-    const delta = amount - res.amount;
-    row.committed += delta;
-    row.uncertain -= res.amount;
-    if (row.day === res.day) row.dayCommitted = Math.max(0, row.dayCommitted + delta);
+    this.#move(row, { day: res.day, committed: amount - res.amount, uncertain: -res.amount });
     res.amount = amount;
     res.status = input.outcome;
     return { ok: true, keyId: res.keyId, amount };
@@ -319,8 +337,7 @@ export class MemoryStore implements Store {
       if ((this.#leases.get(res.instanceId) ?? -Infinity) > now) continue;
       const row = this.#keys.get(res.keyId);
       if (!row) continue;
-      row.reserved -= res.amount;
-      row.uncertain += res.amount;
+      this.#move(row, { day: res.day, reserved: -res.amount, uncertain: res.amount });
       res.status = 'uncertain';
       this.#append(reapedAuditRow({ ...res, label: row.key.label, vendor: row.key.vendor, now }));
       reaped += 1;
@@ -376,7 +393,9 @@ export class MemoryStore implements Store {
     const matches: AuditRow[] = [];
     for (let i = this.#audit.length - 1; i >= 0 && matches.length <= query.limit; i -= 1) {
       const row = this.#audit[i];
-      if (row && Number(row.id) < before && matchesAuditQuery(row, query)) matches.push({ ...row });
+      if (!row || Number(row.id) >= before || !matchesAuditQuery(row, query)) continue;
+      if (query.within !== undefined && !this.#inSubtree(row.keyId, query.within)) continue;
+      matches.push({ ...row });
     }
     const page = matches.slice(0, query.limit);
     return { data: page, nextCursor: matches.length > query.limit ? (page.at(-1)?.id ?? null) : null };
@@ -398,11 +417,76 @@ export class MemoryStore implements Store {
     return this.#approvals.decide(input, this.#now());
   }
 
+  /**
+   * Moves a reservation's money between the totals of its key and of every budget above the key, as every
+   * way a reservation ends does (today's share moves only when the reservation is of the row's current day).
+   */
+  #inSubtree(keyId: string | null, budgetId: string): boolean {
+    return keyId !== null && (this.#keys.get(keyId)?.budgetPath.includes(budgetId) ?? false);
+  }
+
+  #move(row: MutableKey, move: BudgetMove): void {
+    const committed = move.committed ?? 0;
+    row.committed += committed;
+    row.reserved += move.reserved ?? 0;
+    row.uncertain += move.uncertain ?? 0;
+    if (row.day === move.day) row.dayCommitted = Math.max(0, row.dayCommitted + committed);
+    this.#budgets.move(row.budgetPath, move);
+  }
+
+  async issueBudget(budget: NewBudget): Promise<IssueBudgetResult> {
+    return this.#budgets.issue(budget);
+  }
+
+  async getBudget(id: string): Promise<BudgetRecord | null> {
+    return this.#budgets.get(id);
+  }
+
+  async listBudgets(query: BudgetQuery): Promise<Page<BudgetRecord>> {
+    return this.#budgets.list(query);
+  }
+
+  async revokeBudget(id: string): Promise<RevokeBudgetResult | null> {
+    const done = this.#budgets.revokeSubtree(id);
+    if (!done) return null;
+    const now = this.#now();
+    let revokedKeys = 0;
+    for (const row of this.#keys.values()) {
+      if (row.status === 'revoked' || !row.budgetPath.includes(id)) continue;
+      row.status = 'revoked';
+      row.revokedAt = now;
+      revokedKeys += 1;
+    }
+    return { budget: this.#budgets.view(done.root), revokedKeys, revokedBudgets: done.revoked };
+  }
+
+  async createIssuer(issuer: NewIssuer): Promise<IssuerRecord> {
+    return this.#budgets.createIssuer(issuer);
+  }
+
+  async getIssuer(id: string): Promise<IssuerRecord | null> {
+    return this.#budgets.getIssuer(id);
+  }
+
+  async findIssuerByTokenHash(tokenHash: string): Promise<IssuerRecord | null> {
+    return this.#budgets.findIssuer(tokenHash);
+  }
+
+  async listIssuers(query: IssuerQuery): Promise<Page<IssuerRecord>> {
+    return this.#budgets.listIssuers(query);
+  }
+
+  async revokeIssuer(id: string): Promise<IssuerRecord | null> {
+    return this.#budgets.revokeIssuer(id);
+  }
+
   #snapshot(row: MutableKey): KeyRecord {
     const today = utcDay(this.#now());
     return {
       ...row.key,
       approvalAboveUsd: row.key.approvalAboveUsd ?? null,
+      budgetId: row.key.budgetId ?? null,
+      budgetPath: [...row.budgetPath],
       metadata: { ...row.key.metadata },
       allowedEndpoints: [...row.key.allowedEndpoints],
       connectedAccounts: [...row.key.connectedAccounts],

@@ -80,6 +80,7 @@ export const postgresApprovals = {
     if (query.cursor !== undefined) add(Number(query.cursor), (p) => `a.seq < ${p}::bigint`);
     if (query.keyId !== undefined) add(query.keyId, (p) => `a.key_id = ${p}`);
     if (query.label !== undefined) add(query.label, (p) => `k.label = ${p}`);
+    if (query.within !== undefined) add(query.within, (p) => `strpos(k.budget_path, '/' || ${p} || '/') > 0`);
     if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
     const { rows } = await q<ApprovalRowAt>(
       `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.seq DESC LIMIT $2`,

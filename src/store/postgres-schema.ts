@@ -1,4 +1,5 @@
 import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
+import { BUDGETS_MIGRATION } from './postgres-budget-schema.js';
 import type pg from 'pg';
 
 export interface PostgresMigration {
@@ -302,6 +303,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     $fn$;
     `,
   },
+  BUDGETS_MIGRATION,
 ];
 
 /**

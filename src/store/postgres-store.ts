@@ -10,6 +10,8 @@ import { int, intOrNull, type Int } from './ledger-int.js';
 import { importPeer } from '../run/peer-import.js';
 import { migratePostgres } from './postgres-schema.js';
 import { REAPED, REPLACE_REAPED } from './reaped.js';
+import { decodePath } from './budget-chain.js';
+import { postgresBudgets, BUDGET_MOVE } from './postgres-budgets.js';
 import type {
   AbandonInput,
   ApprovalCheck,
@@ -21,8 +23,16 @@ import type {
   RequestApprovalResult,
   AuditQuery,
   AuditRow,
+  BudgetQuery,
+  BudgetRecord,
   BulkRevokeFilter,
   IdempotencyClaim,
+  IssueBudgetResult,
+  IssuerQuery,
+  IssuerRecord,
+  NewBudget,
+  NewIssuer,
+  RevokeBudgetResult,
   KeyQuery,
   KeyRecord,
   KeyStatus,
@@ -77,6 +87,8 @@ interface KeyRow {
   allowed_endpoints: string[];
   connected_accounts: string[];
   approval_above_usd: Int | null;
+  budget_id: string | null;
+  budget_path: string | null;
   created_at: Int;
   expires_at: Int;
   status: KeyStatus;
@@ -112,7 +124,8 @@ interface AuditDbRow {
 
 /** Key columns plus the two clock-relative facts, computed by the same clock as the decision. */
 const KEY_COLUMNS = `seq, id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-  allowed_endpoints, connected_accounts, approval_above_usd, created_at, expires_at, status, revoked_at, committed, reserved, uncertain,
+  allowed_endpoints, connected_accounts, approval_above_usd, budget_id, budget_path, created_at, expires_at, status,
+  revoked_at, committed, reserved, uncertain,
   calls, denied_calls,
   CASE WHEN day = ${TODAY} THEN day_committed ELSE 0 END AS spent_today, expires_at <= ${NOW} AS expired`;
 
@@ -131,7 +144,7 @@ const RESERVE = `
       day_committed = CASE WHEN day = ${TODAY} THEN day_committed + $3::bigint ELSE $3::bigint END,
       day = ${TODAY},
       calls = calls + 1
-    WHERE id = $2::text AND status = 'active' AND expires_at > ${NOW}
+    WHERE id = $2::text AND status = 'active' AND expires_at > ${NOW} AND budget_path IS NULL
       AND (max_usd_per_call IS NULL OR $3::bigint <= max_usd_per_call)
       AND (usd_cap IS NULL OR committed + $3::bigint <= usd_cap)
       AND (daily_usd_cap IS NULL
@@ -147,6 +160,11 @@ const RESERVE = `
   SELECT * FROM upd`;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The ids of every key in the subtree of the budget at placeholder `p`, through budget_keys. */
+const KEYS_WITHIN = (p: string) =>
+  `SELECT bk.key_id FROM budget_keys bk JOIN budgets b ON b.id = bk.budget_id
+   WHERE strpos(b.path, '/' || ${p}::text || '/') > 0`;
 
 /**
  * The ledger for several proxy instances: PostgreSQL through a pg Pool. Each spend change is one statement,
@@ -189,10 +207,19 @@ export class PostgresStore implements Store {
 
   async issueKey(key: NewKey): Promise<KeyRecord> {
     const { rows } = await this.#q<KeyRow>(
-      `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-         allowed_endpoints, connected_accounts, created_at, expires_at, day, approval_above_usd)
-       VALUES ($2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14::date, $15)
-       RETURNING ${KEY_COLUMNS}`,
+      `WITH ins AS (
+         INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
+           allowed_endpoints, connected_accounts, created_at, expires_at, day, approval_above_usd, budget_id,
+           budget_path)
+         SELECT $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14::date, $15, $16::text,
+           (SELECT path FROM budgets WHERE id = $16::text)
+         -- A key under a budget that does not exist is not created (one() then throws): never unbudgeted.
+         WHERE $16::text IS NULL OR EXISTS (SELECT 1 FROM budgets WHERE id = $16::text)
+         RETURNING ${KEY_COLUMNS}
+       ), held AS (
+         INSERT INTO budget_keys (budget_id, key_id) SELECT budget_id, id FROM ins WHERE budget_id IS NOT NULL
+       )
+       SELECT * FROM ins`,
       [
         this.#clock(),
         key.id,
@@ -210,6 +237,7 @@ export class PostgresStore implements Store {
         key.expiresAt,
         utcDay(key.createdAt),
         key.approvalAboveUsd ?? null,
+        key.budgetId ?? null,
       ],
     );
     return toRecord(one(rows));
@@ -230,6 +258,8 @@ export class PostgresStore implements Store {
     where.add(query.labelPrefix, (p) => `starts_with(label, ${p}::text)`);
     where.add(query.status, (p) => `status = ${p}::text`);
     where.add(query.vendor, (p) => `vendor = ${p}::text`);
+    where.add(query.budgetId, (p) => `budget_id = ${p}::text`);
+    where.add(query.within, (p) => `id IN (${KEYS_WITHIN(p)})`);
     const limit = where.param(query.limit + 1);
     const { rows } = await this.#q<KeyRow>(
       `SELECT ${KEY_COLUMNS} FROM keys ${where.sql} ORDER BY seq DESC LIMIT ${limit}::int`,
@@ -255,6 +285,7 @@ export class PostgresStore implements Store {
     where.add(filter.label, (p) => `label = ${p}::text`);
     where.add(filter.labelPrefix, (p) => `starts_with(label, ${p}::text)`);
     where.add(filter.metadata && JSON.stringify(filter.metadata), (p) => `metadata @> ${p}::jsonb`);
+    where.add(filter.within, (p) => `id IN (${KEYS_WITHIN(p)})`);
     const result = await this.#q(
       `UPDATE keys SET status = 'revoked', revoked_at = ${NOW} ${where.sql}`,
       where.params,
@@ -264,7 +295,9 @@ export class PostgresStore implements Store {
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     if (input.approval) return this.#reserveApproved(input, input.approval);
-    if (input.idempotency) return this.#reserveClaim(input, input.idempotency, this.#pooled);
+    // A key under a budget reserves through the function that also locks and checks its chain.
+    if (input.idempotency || input.budgeted)
+      return this.#reserveClaim(input, input.idempotency, this.#pooled);
     return this.#reservePlain(input, this.#pooled);
   }
 
@@ -282,8 +315,11 @@ export class PostgresStore implements Store {
     ]);
     const updated = rows[0];
     if (updated) return { ok: true, reservationId: id, replay: false, key: toRecord(updated) };
+    const row = await this.#keyRow('id = $2::text', input.keyId, clock, q);
+    // RESERVE leaves keys under a budget alone; one reached here without the hint goes the budget way.
+    if (row?.budget_path) return this.#reserveClaim(input, undefined, q, clock);
     // Refused: the decision is already made. This read only names the reason.
-    return refusal(await this.#keyRow('id = $2::text', input.keyId, clock, q), input.amount);
+    return this.#refusal(row, input.amount, clock, q);
   }
 
   /**
@@ -306,13 +342,14 @@ export class PostgresStore implements Store {
         return this.#reserveClaim(input, claim, q, clock);
       }
       // Status and caps first: a person is never asked about a call that could not go through anyway.
-      const blocked = refusalIfAny(row, input.amount);
+      const blocked = await this.#refusalIfAny(row, input.amount, clock, q);
       if (blocked) return blocked;
       const grant = await postgresApprovals.check(q, input.keyId, approval, clock);
       if (!grant.ok) return { ok: false, code: grant.code, key: toRecord(row) };
-      const result = claim
-        ? await this.#reserveClaim(input, claim, q, clock)
-        : await this.#reservePlain(input, q, clock);
+      const result =
+        claim || row.budget_path
+          ? await this.#reserveClaim(input, claim, q, clock)
+          : await this.#reservePlain(input, q, clock);
       if (result.ok && !result.replay)
         await postgresApprovals.markUsed(q, grant.id, result.reservationId, clock);
       return result;
@@ -350,15 +387,20 @@ export class PostgresStore implements Store {
          UPDATE reservations r SET status = 'settled', amount = $2::bigint, object_id = COALESCE($3::text, r.object_id)
          FROM old WHERE r.id = old.id
          RETURNING old.key_id, old.amount AS held, old.day, old.status AS old_status
+       ), kupd AS (
+         UPDATE keys k SET
+           committed = k.committed + ($2::bigint - res.held),
+           reserved = k.reserved - CASE WHEN res.old_status = 'reserved' THEN res.held ELSE 0 END,
+           uncertain = k.uncertain - CASE WHEN res.old_status = 'uncertain' THEN res.held ELSE 0 END,
+           day_committed = CASE WHEN k.day = res.day
+                                THEN greatest(0, k.day_committed + ($2::bigint - res.held))
+                                ELSE k.day_committed END
+         FROM res WHERE k.id = res.key_id
+         RETURNING k.budget_path, res.day, $2::bigint - res.held AS d_committed,
+           -CASE WHEN res.old_status = 'reserved' THEN res.held ELSE 0 END AS d_reserved,
+           -CASE WHEN res.old_status = 'uncertain' THEN res.held ELSE 0 END AS d_uncertain
        )
-       UPDATE keys k SET
-         committed = k.committed + ($2::bigint - res.held),
-         reserved = k.reserved - CASE WHEN res.old_status = 'reserved' THEN res.held ELSE 0 END,
-         uncertain = k.uncertain - CASE WHEN res.old_status = 'uncertain' THEN res.held ELSE 0 END,
-         day_committed = CASE WHEN k.day = res.day
-                              THEN greatest(0, k.day_committed + ($2::bigint - res.held))
-                              ELSE k.day_committed END
-       FROM res WHERE k.id = res.key_id`,
+       ${BUDGET_MOVE('kupd')}`,
       [
         input.reservationId,
         input.amount,
@@ -385,14 +427,19 @@ export class PostgresStore implements Store {
        ), res AS (
          UPDATE reservations r SET status = 'released' FROM old WHERE r.id = old.id
          RETURNING old.key_id, old.amount AS held, old.day, old.status AS old_status
+       ), kupd AS (
+         UPDATE keys k SET
+           committed = k.committed - res.held,
+           reserved = k.reserved - CASE WHEN res.old_status = 'reserved' THEN res.held ELSE 0 END,
+           uncertain = k.uncertain - CASE WHEN res.old_status = 'uncertain' THEN res.held ELSE 0 END,
+           day_committed = CASE WHEN k.day = res.day THEN greatest(0, k.day_committed - res.held)
+                                ELSE k.day_committed END
+         FROM res WHERE k.id = res.key_id
+         RETURNING k.budget_path, res.day, -res.held AS d_committed,
+           -CASE WHEN res.old_status = 'reserved' THEN res.held ELSE 0 END AS d_reserved,
+           -CASE WHEN res.old_status = 'uncertain' THEN res.held ELSE 0 END AS d_uncertain
        )
-       UPDATE keys k SET
-         committed = k.committed - res.held,
-         reserved = k.reserved - CASE WHEN res.old_status = 'reserved' THEN res.held ELSE 0 END,
-         uncertain = k.uncertain - CASE WHEN res.old_status = 'uncertain' THEN res.held ELSE 0 END,
-         day_committed = CASE WHEN k.day = res.day THEN greatest(0, k.day_committed - res.held)
-                              ELSE k.day_committed END
-       FROM res WHERE k.id = res.key_id`,
+       ${BUDGET_MOVE('kupd')}`,
       [input.requestId, input.instanceId, ...(input.audit ? auditParams(input.audit) : [])],
     );
   }
@@ -413,12 +460,16 @@ export class PostgresStore implements Store {
       `WITH ${audit}res AS (
          UPDATE reservations SET status = 'released' WHERE id = $1::text AND status = 'reserved'
          RETURNING key_id, amount, day
+       ), kupd AS (
+         UPDATE keys k SET
+           committed = k.committed - res.amount,
+           reserved = k.reserved - res.amount,
+           day_committed = CASE WHEN k.day = res.day THEN greatest(0, k.day_committed - res.amount) ELSE k.day_committed END
+         FROM res WHERE k.id = res.key_id
+         RETURNING k.budget_path, res.day, -res.amount AS d_committed, -res.amount AS d_reserved,
+           0::bigint AS d_uncertain
        )
-       UPDATE keys k SET
-         committed = k.committed - res.amount,
-         reserved = k.reserved - res.amount,
-         day_committed = CASE WHEN k.day = res.day THEN greatest(0, k.day_committed - res.amount) ELSE k.day_committed END
-       FROM res WHERE k.id = res.key_id`,
+       ${BUDGET_MOVE('kupd')}`,
       [input.reservationId, ...(input.audit ? auditParams(input.audit) : [])],
     );
   }
@@ -429,9 +480,13 @@ export class PostgresStore implements Store {
       `WITH ${audit}res AS (
          UPDATE reservations SET status = 'uncertain' WHERE id = $1::text AND status = 'reserved'
          RETURNING key_id, amount
+       ), kupd AS (
+         UPDATE keys k SET reserved = k.reserved - res.amount, uncertain = k.uncertain + res.amount
+         FROM res WHERE k.id = res.key_id
+         RETURNING k.budget_path, NULL::date AS day, 0::bigint AS d_committed, -res.amount AS d_reserved,
+           res.amount AS d_uncertain
        )
-       UPDATE keys k SET reserved = k.reserved - res.amount, uncertain = k.uncertain + res.amount
-       FROM res WHERE k.id = res.key_id`,
+       ${BUDGET_MOVE('kupd')}`,
       [input.reservationId, ...(input.audit ? auditParams(input.audit) : [])],
     );
   }
@@ -463,8 +518,10 @@ export class PostgresStore implements Store {
            day_committed = CASE WHEN k.day = res.day THEN greatest(0, k.day_committed + (res.amount - res.held))
                                 ELSE k.day_committed END
          FROM res WHERE k.id = res.key_id
-       )
-       SELECT key_id, amount FROM res`,
+         RETURNING k.budget_path, res.day, res.amount - res.held AS d_committed, 0::bigint AS d_reserved,
+           -res.held AS d_uncertain
+       ), bud AS (${BUDGET_MOVE('upd')})
+       SELECT key_id, amount FROM res, bud`,
       [
         input.reservationId,
         input.outcome,
@@ -510,7 +567,9 @@ export class PostgresStore implements Store {
        ), upd AS (
          UPDATE keys k SET reserved = k.reserved - p.amount, uncertain = k.uncertain + p.amount
          FROM per_key p WHERE k.id = p.key_id
-       ), ins AS (
+         RETURNING k.budget_path, NULL::date AS day, 0::bigint AS d_committed, -p.amount AS d_reserved,
+           p.amount AS d_uncertain
+       ), bud AS (${BUDGET_MOVE('upd')}), ins AS (
          INSERT INTO audit (ts, key_id, label, vendor, method, path, decision, code, upstream_status,
            cost_reserved, cost_settled, settlement, idempotency_key, vendor_request_id, request_id, latency_ms)
          SELECT ${NOW}, res.key_id, k.label, k.vendor, 'POST', '(reservation ' || res.id || ')', 'allowed',
@@ -523,7 +582,7 @@ export class PostgresStore implements Store {
          SELECT res.request_id, res.id FROM res WHERE res.request_id IS NOT NULL
          ON CONFLICT (request_id) DO NOTHING
        )
-       SELECT count(*)::bigint AS reaped FROM res`,
+       SELECT (SELECT count(*) FROM res)::bigint AS reaped FROM bud`,
       [this.#clock()],
     );
     return int(one(rows).reaped);
@@ -561,6 +620,7 @@ export class PostgresStore implements Store {
     where.add(query.decision, (p) => `decision = ${p}::text`);
     where.add(query.since, (p) => `ts >= ${p}::bigint`);
     where.add(query.until, (p) => `ts < ${p}::bigint`);
+    where.add(query.within, (p) => `key_id IN (${KEYS_WITHIN(p)})`);
     const limit = where.param(query.limit + 1);
     const { rows } = await this.#q<AuditDbRow>(
       `SELECT id::text AS id, ts, key_id, label, vendor, method, path, decision, code, upstream_status,
@@ -579,7 +639,7 @@ export class PostgresStore implements Store {
    */
   async #reserveClaim(
     input: ReserveInput,
-    claim: IdempotencyClaim,
+    claim: IdempotencyClaim | undefined,
     q: Query,
     clock = this.#clock(),
   ): Promise<ReserveResult> {
@@ -597,8 +657,8 @@ export class PostgresStore implements Store {
         input.keyId,
         input.amount,
         newReservationId(),
-        claim.key,
-        claim.fingerprint,
+        claim?.key ?? null,
+        claim?.fingerprint ?? null,
         input.instanceId ?? null,
         input.requestId ?? null,
       ],
@@ -620,7 +680,78 @@ export class PostgresStore implements Store {
       return { ok: false, code: 'idempotency_mismatch', key: toRecord(row) };
     if (result.outcome === 'in_flight')
       return { ok: false, code: 'idempotency_key_in_use', key: toRecord(row) };
-    return refusal(row, input.amount);
+    return this.#refusal(row, input.amount, clock, q);
+  }
+
+  /**
+   * Why a reservation was refused. The decision is made; this only names the reason. No reason left means the
+   * rows changed since the refusal (say, a release): the refusal still stands.
+   */
+  async #refusal(
+    row: KeyRow | undefined,
+    amount: number,
+    clock: number | null,
+    q: Query,
+  ): Promise<ReserveResult> {
+    return (
+      (await this.#refusalIfAny(row, amount, clock, q)) ?? {
+        ok: false,
+        code: 'cap_exhausted',
+        key: row ? toRecord(row) : null,
+      }
+    );
+  }
+
+  /** The key's own refusal, else the first level of its budget chain that refuses, else `null`. */
+  async #refusalIfAny(
+    row: KeyRow | undefined,
+    amount: number,
+    clock: number | null,
+    q: Query,
+  ): Promise<Extract<ReserveResult, { ok: false }> | null> {
+    const own = refusalIfAny(row, amount);
+    if (own || !row?.budget_path) return own;
+    const chain = await postgresBudgets.diagnose(q, decodePath(row.budget_path), amount, clock);
+    return chain && { ok: false, ...chain, key: toRecord(row) };
+  }
+
+  async issueBudget(budget: NewBudget): Promise<IssueBudgetResult> {
+    const clock = this.#clock();
+    return this.#transaction((client) =>
+      postgresBudgets.issue((text, values) => client.query(named(text, values)), budget, clock),
+    );
+  }
+
+  async getBudget(id: string): Promise<BudgetRecord | null> {
+    return postgresBudgets.get(this.#pooled, id, this.#clock());
+  }
+
+  async listBudgets(query: BudgetQuery): Promise<Page<BudgetRecord>> {
+    return postgresBudgets.list(this.#pooled, query, this.#clock());
+  }
+
+  async revokeBudget(id: string): Promise<RevokeBudgetResult | null> {
+    return postgresBudgets.revoke(this.#pooled, id, this.#clock());
+  }
+
+  async createIssuer(issuer: NewIssuer): Promise<IssuerRecord> {
+    return postgresBudgets.createIssuer(this.#pooled, issuer);
+  }
+
+  async getIssuer(id: string): Promise<IssuerRecord | null> {
+    return postgresBudgets.getIssuer(this.#pooled, 'i.id', id);
+  }
+
+  async findIssuerByTokenHash(tokenHash: string): Promise<IssuerRecord | null> {
+    return postgresBudgets.getIssuer(this.#pooled, 'i.token_hash', tokenHash);
+  }
+
+  async listIssuers(query: IssuerQuery): Promise<Page<IssuerRecord>> {
+    return postgresBudgets.listIssuers(this.#pooled, query);
+  }
+
+  async revokeIssuer(id: string): Promise<IssuerRecord | null> {
+    return postgresBudgets.revokeIssuer(this.#pooled, id, this.#clock());
   }
 
   async #keyWhere(condition: string, value: string, clock = this.#clock()): Promise<KeyRecord | null> {
@@ -777,14 +908,6 @@ class Conditions {
   }
 }
 
-/**
- * Why a reservation was refused. No reason left means the row changed since the refusal (say, a release); the
- * refusal still stands.
- */
-function refusal(row: KeyRow | undefined, amount: number): ReserveResult {
-  return refusalIfAny(row, amount) ?? { ok: false, code: 'cap_exhausted', key: row ? toRecord(row) : null };
-}
-
 /** Why a reservation would be refused (status, expiry, per-call limit, caps), or `null` when it fits. */
 function refusalIfAny(row: KeyRow | undefined, amount: number): Extract<ReserveResult, { ok: false }> | null {
   if (!row) return { ok: false, code: 'key_invalid', key: null };
@@ -817,6 +940,8 @@ function toRecord(row: KeyRow): KeyRecord {
     allowedEndpoints: row.allowed_endpoints,
     connectedAccounts: row.connected_accounts,
     approvalAboveUsd: intOrNull(row.approval_above_usd),
+    budgetId: row.budget_id,
+    budgetPath: decodePath(row.budget_path),
     createdAt: int(row.created_at),
     expiresAt: int(row.expires_at),
     status: row.status,

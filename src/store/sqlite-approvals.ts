@@ -73,6 +73,10 @@ export const sqliteApprovals = {
       where.push('k.label = @label');
       params.label = query.label;
     }
+    if (query.within !== undefined) {
+      where.push(`instr(k.budget_path, '/' || @within || '/') > 0`);
+      params.within = query.within;
+    }
     if (query.status !== undefined) where.push(STATUS_WHERE[query.status]);
     const text = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.seq DESC LIMIT @limit`;
     const rows = sql(text).all(params) as ApprovalRow[];

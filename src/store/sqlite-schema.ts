@@ -102,4 +102,49 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- Abandoned calls find a reservation the reaper made uncertain by request id; few rows are ever uncertain.
   CREATE INDEX reservations_uncertain ON reservations(request_id) WHERE status = 'uncertain';
   `,
+  `
+  -- Budgets: pots of money that keys and child budgets draw from. path is /root/…/self/, fixed at creation.
+  CREATE TABLE budgets (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    parent_id TEXT,
+    path TEXT NOT NULL,
+    depth INTEGER NOT NULL,
+    label TEXT,
+    metadata TEXT NOT NULL,
+    usd_cap INTEGER,
+    daily_usd_cap INTEGER,
+    max_usd_per_call INTEGER,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    revoked_at INTEGER,
+    committed INTEGER NOT NULL DEFAULT 0,
+    reserved INTEGER NOT NULL DEFAULT 0,
+    uncertain INTEGER NOT NULL DEFAULT 0,
+    day TEXT NOT NULL,
+    day_committed INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX budgets_parent ON budgets(parent_id);
+  CREATE INDEX budgets_label ON budgets(label);
+  ALTER TABLE keys ADD COLUMN budget_id TEXT;
+  ALTER TABLE keys ADD COLUMN budget_path TEXT;
+  CREATE INDEX keys_budget ON keys(budget_id) WHERE budget_id IS NOT NULL;
+  -- Issuer tokens: what an agent's backend holds instead of the admin token. Only the token's hash is kept.
+  CREATE TABLE issuers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE,
+    budget_id TEXT NOT NULL,
+    label TEXT,
+    vendors TEXT,
+    max_key_usd_cap INTEGER,
+    max_ttl_ms INTEGER,
+    allowed_endpoints TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    status TEXT NOT NULL DEFAULT 'active',
+    revoked_at INTEGER
+  );
+  `,
 ];

@@ -7,6 +7,8 @@ import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
 import { reapedAuditRow, REPLACE_REAPED } from './reaped.js';
 import { importPeer, type PeerSpec } from '../run/peer-import.js';
 import { sqliteApprovals } from './sqlite-approvals.js';
+import { sqliteBudgets } from './sqlite-budgets.js';
+import { decodePath } from './budget-chain.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import type {
   AbandonInput,
@@ -19,8 +21,16 @@ import type {
   ReserveRefusal,
   AuditQuery,
   AuditRow,
+  BudgetQuery,
+  BudgetRecord,
   BulkRevokeFilter,
+  IssueBudgetResult,
+  IssuerQuery,
+  IssuerRecord,
   KeyQuery,
+  NewBudget,
+  NewIssuer,
+  RevokeBudgetResult,
   KeyRecord,
   NewAuditRow,
   NewKey,
@@ -65,6 +75,8 @@ interface KeyRow {
   allowed_endpoints: string;
   connected_accounts: string;
   approval_above_usd: number | null;
+  budget_id: string | null;
+  budget_path: string | null;
   created_at: number;
   expires_at: number;
   status: 'active' | 'revoked';
@@ -232,12 +244,16 @@ export class SqliteStore implements Store {
   async issueKey(key: NewKey): Promise<KeyRecord> {
     this.#sql(
       `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-           allowed_endpoints, connected_accounts, approval_above_usd, created_at, expires_at, day)
+           allowed_endpoints, connected_accounts, approval_above_usd, created_at, expires_at, day, budget_id,
+           budget_path)
          VALUES (@id, @tokenHash, @vendor, @label, @metadata, @usdCap, @dailyUsdCap, @maxUsdPerCall,
-           @allowedEndpoints, @connectedAccounts, @approvalAboveUsd, @createdAt, @expiresAt, @day)`,
+           @allowedEndpoints, @connectedAccounts, @approvalAboveUsd, @createdAt, @expiresAt, @day, @budgetId,
+           @budgetPath)`,
     ).run({
       ...key,
       approvalAboveUsd: key.approvalAboveUsd ?? null,
+      budgetId: key.budgetId ?? null,
+      budgetPath: key.budgetId ? sqliteBudgets.pathOf((text) => this.#sql(text), key.budgetId) : null,
       metadata: JSON.stringify(key.metadata),
       allowedEndpoints: JSON.stringify(key.allowedEndpoints),
       connectedAccounts: JSON.stringify(key.connectedAccounts),
@@ -281,6 +297,14 @@ export class SqliteStore implements Store {
       where.push('vendor = @vendor');
       params.vendor = query.vendor;
     }
+    if (query.budgetId !== undefined) {
+      where.push('budget_id = @budgetId');
+      params.budgetId = query.budgetId;
+    }
+    if (query.within !== undefined) {
+      where.push(`instr(budget_path, '/' || @within || '/') > 0`);
+      params.within = query.within;
+    }
     const sql = `SELECT * FROM keys ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
     const rows = this.#sql(sql).all(params) as KeyRow[];
     const page = rows.slice(0, query.limit);
@@ -301,10 +325,10 @@ export class SqliteStore implements Store {
   async revokeKeys(filter: BulkRevokeFilter): Promise<number> {
     const now = this.#now();
     return this.#immediate(() => {
-      const rows = this.#sql(`SELECT id, label, metadata FROM keys WHERE status = 'active'`).all() as Pick<
-        KeyRow,
-        'id' | 'label' | 'metadata'
-      >[];
+      const rows = this.#sql(
+        `SELECT id, label, metadata FROM keys WHERE status = 'active'
+           AND (@within IS NULL OR instr(budget_path, '/' || @within || '/') > 0)`,
+      ).all({ within: filter.within ?? null }) as Pick<KeyRow, 'id' | 'label' | 'metadata'>[];
       const revoke = this.#sql(`UPDATE keys SET status = 'revoked', revoked_at = ? WHERE id = ?`);
       let count = 0;
       for (const row of rows) {
@@ -367,6 +391,14 @@ export class SqliteStore implements Store {
         grant = sqliteApprovals.check(sql, input.keyId, input.approval, now);
         if (!grant.ok) return this.#refused(input.keyId, grant.code);
       }
+      // The budget chain is read and checked under the write lock, so nothing can change it before the
+      // increments below; a key with no budget skips it.
+      const budgetPath = decodePath(
+        (this.#sql('SELECT budget_path FROM keys WHERE id = ?').get(input.keyId) as KeyRow | undefined)
+          ?.budget_path ?? null,
+      );
+      const budgetRefusal = this.#budgetRefusal(input, budgetPath, now);
+      if (budgetRefusal) return budgetRefusal;
       // The decision and the increment are one statement: every condition is in the WHERE clause.
       const updated = this.#sql(
         `UPDATE keys SET
@@ -383,6 +415,7 @@ export class SqliteStore implements Store {
            RETURNING *`,
       ).get({ id: input.keyId, amount: input.amount, today, now }) as KeyRow | undefined;
       if (!updated) return this.#diagnose(input, now, today);
+      if (budgetPath.length > 0) sqliteBudgets.hold(sql, budgetPath, input.amount, today);
       // A released claim gets a fresh reservation: every attempt has its own id, so a late, replayed finish
       // of an earlier attempt (the journal's) can never touch this one.
       if (existing) this.#sql('DELETE FROM reservations WHERE id = ?').run(existing.id);
@@ -441,20 +474,33 @@ export class SqliteStore implements Store {
     readonly reserved?: number;
     readonly uncertain?: number;
   }): void {
-    this.#sql(
+    const amounts = {
+      day: move.day,
+      committed: move.committed ?? 0,
+      reserved: move.reserved ?? 0,
+      uncertain: move.uncertain ?? 0,
+    };
+    const key = this.#sql(
       `UPDATE keys SET
          committed = committed + @committed,
          reserved = reserved + @reserved,
          uncertain = uncertain + @uncertain,
          day_committed = CASE WHEN day = @day THEN max(0, day_committed + @committed) ELSE day_committed END
-       WHERE id = @keyId`,
-    ).run({
-      keyId: move.keyId,
-      day: move.day,
-      committed: move.committed ?? 0,
-      reserved: move.reserved ?? 0,
-      uncertain: move.uncertain ?? 0,
-    });
+       WHERE id = @keyId RETURNING budget_path`,
+    ).get({ keyId: move.keyId, ...amounts }) as Pick<KeyRow, 'budget_path'> | undefined;
+    // Every level of the key's budget chain moves by the same amounts, in the same write.
+    const path = decodePath(key?.budget_path ?? null);
+    if (path.length > 0) sqliteBudgets.move((text) => this.#sql(text), path, amounts);
+  }
+
+  #budgetRefusal(
+    input: ReserveInput,
+    path: readonly string[],
+    now: number,
+  ): Extract<ReserveResult, { ok: false }> | null {
+    if (path.length === 0) return null;
+    const refusal = sqliteBudgets.refusal((text) => this.#sql(text), path, input.amount, now);
+    return refusal && { ...this.#refused(input.keyId, refusal.code), ...refusal };
   }
 
   async hasObject(input: { readonly keyId: string; readonly objectId: string }): Promise<boolean> {
@@ -636,6 +682,11 @@ export class SqliteStore implements Store {
     add('decision = @decision', 'decision', query.decision);
     add('ts >= @since', 'since', query.since);
     add('ts < @until', 'until', query.until);
+    add(
+      `key_id IN (SELECT id FROM keys WHERE instr(budget_path, '/' || @within || '/') > 0)`,
+      'within',
+      query.within,
+    );
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
     const rows = (this.#sql(sql).all(params) as Record<string, unknown>[]).map(toAuditRow);
     const page = rows.slice(0, query.limit);
@@ -661,7 +712,8 @@ export class SqliteStore implements Store {
       dailyUsdCap: row.daily_usd_cap,
       maxUsdPerCall: row.max_usd_per_call,
     });
-    return refusal ? { ok: false, ...refusal, key } : null;
+    if (refusal) return { ok: false, ...refusal, key };
+    return this.#budgetRefusal(input, decodePath(row.budget_path), now);
   }
 
   #refused(keyId: string, code: ReserveRefusal): Extract<ReserveResult, { ok: false }> {
@@ -689,6 +741,50 @@ export class SqliteStore implements Store {
     return this.#immediate(() => sqliteApprovals.decide((text) => this.#sql(text), input, now));
   }
 
+  async issueBudget(budget: NewBudget): Promise<IssueBudgetResult> {
+    const now = this.#now();
+    return this.#immediate(() => sqliteBudgets.issue((text) => this.#sql(text), budget, now));
+  }
+
+  async getBudget(id: string): Promise<BudgetRecord | null> {
+    this.#readYourWrites();
+    return sqliteBudgets.get((text) => this.#sql(text), id, this.#now());
+  }
+
+  async listBudgets(query: BudgetQuery): Promise<Page<BudgetRecord>> {
+    this.#readYourWrites();
+    return sqliteBudgets.list((text) => this.#sql(text), query, this.#now());
+  }
+
+  async revokeBudget(id: string): Promise<RevokeBudgetResult | null> {
+    const now = this.#now();
+    return this.#immediate(() => sqliteBudgets.revoke((text) => this.#sql(text), id, now));
+  }
+
+  async createIssuer(issuer: NewIssuer): Promise<IssuerRecord> {
+    return this.#immediate(() => sqliteBudgets.createIssuer((text) => this.#sql(text), issuer));
+  }
+
+  async getIssuer(id: string): Promise<IssuerRecord | null> {
+    this.#readYourWrites();
+    return sqliteBudgets.getIssuer((text) => this.#sql(text), 'i.id', id);
+  }
+
+  async findIssuerByTokenHash(tokenHash: string): Promise<IssuerRecord | null> {
+    this.#readYourWrites();
+    return sqliteBudgets.getIssuer((text) => this.#sql(text), 'i.token_hash', tokenHash);
+  }
+
+  async listIssuers(query: IssuerQuery): Promise<Page<IssuerRecord>> {
+    this.#readYourWrites();
+    return sqliteBudgets.listIssuers((text) => this.#sql(text), query);
+  }
+
+  async revokeIssuer(id: string): Promise<IssuerRecord | null> {
+    const now = this.#now();
+    return this.#immediate(() => sqliteBudgets.revokeIssuer((text) => this.#sql(text), id, now));
+  }
+
   #mustGet(id: string): KeyRecord {
     const row = this.#sql('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow | undefined;
     if (!row) throw new Error(`key ${id} vanished after insert`);
@@ -709,6 +805,8 @@ export class SqliteStore implements Store {
       allowedEndpoints: JSON.parse(row.allowed_endpoints) as string[],
       connectedAccounts: JSON.parse(row.connected_accounts) as string[],
       approvalAboveUsd: row.approval_above_usd,
+      budgetId: row.budget_id,
+      budgetPath: decodePath(row.budget_path),
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       status: row.status,

@@ -8,8 +8,19 @@ import type {
   NewApproval,
   RequestApprovalResult,
 } from './approval-types.js';
+import type {
+  BudgetQuery,
+  BudgetRecord,
+  IssueBudgetResult,
+  IssuerQuery,
+  IssuerRecord,
+  NewBudget,
+  NewIssuer,
+  RevokeBudgetResult,
+} from './budget-types.js';
 
 export type * from './approval-types.js';
+export type * from './budget-types.js';
 
 export type KeyStatus = 'active' | 'revoked';
 export type Settlement = 'reserved' | 'settled' | 'released' | 'uncertain';
@@ -30,6 +41,11 @@ export interface NewKey {
   readonly connectedAccounts: readonly string[];
   /** A call estimated above this needs a person's approval (a `Spendgate-Approval` grant); `null`: never. */
   readonly approvalAboveUsd?: Micros | null | undefined;
+  /**
+   * The budget the key draws from: every reservation must also fit that budget and each of its ancestors.
+   * The proxy checks that it exists and is in scope; the store records its path with the key.
+   */
+  readonly budgetId?: string | null | undefined;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -37,6 +53,9 @@ export interface NewKey {
 
 export interface KeyRecord extends NewKey {
   readonly approvalAboveUsd: Micros | null;
+  readonly budgetId: string | null;
+  /** The key's budget and its ancestors, root first; empty for a key with no budget. Never changes. */
+  readonly budgetPath: readonly string[];
   readonly status: KeyStatus;
   readonly revokedAt: number | null;
   /** Settled plus uncertain spend over the key's life (everything not released and no longer in flight). */
@@ -69,6 +88,12 @@ export interface ReserveInput {
   readonly requestId?: string | undefined;
   /** Present when the call is above the key's approval threshold: the call then needs a valid grant. */
   readonly approval?: ApprovalCheck | undefined;
+  /**
+   * Whether the key draws from a budget, as the proxy read it when it authenticated the call (a key's budget
+   * never changes). A hint for the store's choice of statement: a wrong one costs a round trip, never a
+   * wrong decision, since the store checks the chain it finds.
+   */
+  readonly budgeted?: boolean | undefined;
 }
 
 export type ReserveRefusal =
@@ -103,6 +128,8 @@ export type ReserveResult =
       readonly code: ReserveRefusal;
       /** Which cap refused, for `cap_exhausted`. */
       readonly cap?: 'usd_cap' | 'daily_usd_cap';
+      /** The budget (of the key's chain) that refused, when it was a budget and not the key itself. */
+      readonly budgetId?: string;
       readonly key: KeyRecord | null;
     };
 
@@ -165,6 +192,10 @@ export interface KeyQuery {
   readonly labelPrefix?: string | undefined;
   readonly status?: KeyStatus | undefined;
   readonly vendor?: string | undefined;
+  /** Only keys issued directly under this budget. */
+  readonly budgetId?: string | undefined;
+  /** Only keys anywhere in this budget's subtree: an issuer token's scope. */
+  readonly within?: string | undefined;
   readonly limit: number;
   /** Opaque, from a previous page's `nextCursor`. */
   readonly cursor?: string | undefined;
@@ -174,6 +205,8 @@ export interface BulkRevokeFilter {
   readonly label?: string | undefined;
   readonly labelPrefix?: string | undefined;
   readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /** Only keys in this budget's subtree (an issuer's scope); combined with the filter above. */
+  readonly within?: string | undefined;
 }
 
 export interface NewAuditRow {
@@ -207,6 +240,8 @@ export interface AuditQuery {
   readonly decision?: Decision | undefined;
   readonly since?: number | undefined;
   readonly until?: number | undefined;
+  /** Only rows of keys in this budget's subtree: an issuer token's scope. */
+  readonly within?: string | undefined;
   readonly limit: number;
   readonly cursor?: string | undefined;
 }
@@ -297,4 +332,22 @@ export interface Store {
   listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>>;
   /** Approves (storing the grant's hash) or denies a pending, unexpired approval, once. */
   decideApproval(input: DecideInput): Promise<DecideResult>;
+
+  /** Creates a budget, checking its parent (exists, active, outlived, depth) in the same atomic step. */
+  issueBudget(budget: NewBudget): Promise<IssueBudgetResult>;
+  getBudget(id: string): Promise<BudgetRecord | null>;
+  listBudgets(query: BudgetQuery): Promise<Page<BudgetRecord>>;
+  /**
+   * Revokes the budget, every budget below it and every key under any of them, in one atomic step that
+   * reservations are ordered against: once it has resolved, no reservation under the subtree succeeds.
+   * Idempotent. `null` when there is no such budget.
+   */
+  revokeBudget(id: string): Promise<RevokeBudgetResult | null>;
+
+  createIssuer(issuer: NewIssuer): Promise<IssuerRecord>;
+  getIssuer(id: string): Promise<IssuerRecord | null>;
+  findIssuerByTokenHash(tokenHash: string): Promise<IssuerRecord | null>;
+  listIssuers(query: IssuerQuery): Promise<Page<IssuerRecord>>;
+  /** Idempotent, like a key's revoke. */
+  revokeIssuer(id: string): Promise<IssuerRecord | null>;
 }

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { NewKey, Store } from '../../src/store/types.js';
 import { describeAbandonConformance } from './abandon-conformance.js';
 import { describeApprovalConformance } from './approval-conformance.js';
+import { describeBudgetConformance } from './budget-conformance.js';
 
 const USD = 1_000_000;
 const DAY = 86_400_000;
@@ -621,6 +622,15 @@ export function describeStoreConformance(name: string, options: ConformanceOptio
 
     describeAbandonConformance({
       store: () => store,
+      newKey,
+      now,
+      advance: (ms) => {
+        time += ms;
+      },
+    });
+    describeBudgetConformance({
+      store: () => store,
+      peer: () => harness.peer,
       newKey,
       now,
       advance: (ms) => {

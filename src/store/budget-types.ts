@@ -1,0 +1,106 @@
+import type { Micros } from '../money.js';
+
+/** How deep budgets may nest: a root budget is depth 1. */
+export const MAX_BUDGET_DEPTH = 8;
+
+export type BudgetStatus = 'active' | 'revoked';
+
+/** What the proxy needs to create a budget: a pot of money that keys (and child budgets) draw from. */
+export interface NewBudget {
+  readonly id: string;
+  /** `null` for a root budget. Fixed at creation, so the tree can never hold a cycle. */
+  readonly parentId: string | null;
+  readonly label: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly usdCap: Micros | null;
+  readonly dailyUsdCap: Micros | null;
+  readonly maxUsdPerCall: Micros | null;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface BudgetRecord extends NewBudget {
+  /** The budget's ancestors and itself, root first. */
+  readonly path: readonly string[];
+  readonly status: BudgetStatus;
+  readonly revokedAt: number | null;
+  /** Settled plus uncertain spend of every key below this budget (as on a key). */
+  readonly spent: Micros;
+  readonly reserved: Micros;
+  readonly uncertain: Micros;
+  readonly spentToday: Micros;
+  /** Keys issued directly under this budget, and budgets whose parent it is. */
+  readonly keys: number;
+  readonly childBudgets: number;
+}
+
+/**
+ * Why a budget was not created. The store checks the parent in the same step as the insert: it exists, is
+ * active and unexpired, the new budget does not outlive it, and the tree stays within MAX_BUDGET_DEPTH.
+ */
+export type IssueBudgetResult =
+  | { readonly ok: true; readonly budget: BudgetRecord }
+  | {
+      readonly ok: false;
+      readonly reason: 'parent_not_found' | 'parent_inactive' | 'outlives_parent' | 'too_deep';
+      readonly parent: BudgetRecord | null;
+    };
+
+export interface BudgetQuery {
+  readonly label?: string | undefined;
+  readonly labelPrefix?: string | undefined;
+  readonly parentId?: string | undefined;
+  readonly status?: BudgetStatus | undefined;
+  /** Only budgets in this budget's subtree (itself included): an issuer token's scope. */
+  readonly within?: string | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export interface RevokeBudgetResult {
+  readonly budget: BudgetRecord;
+  /** Keys this call revoked (keys already revoked are not counted again). */
+  readonly revokedKeys: number;
+  /** Budgets this call revoked, the budget itself included when it was still active. */
+  readonly revokedBudgets: number;
+}
+
+/** The part of a key's budget chain that refused a reservation. */
+export interface BudgetRefusal {
+  readonly budgetId: string;
+  readonly code: 'key_revoked' | 'key_expired' | 'per_call_limit_exceeded' | 'cap_exhausted';
+  readonly cap?: 'usd_cap' | 'daily_usd_cap';
+}
+
+/** An issuer: a token that may issue keys and child budgets inside one budget's subtree, within ceilings. */
+export interface NewIssuer {
+  readonly id: string;
+  readonly tokenHash: string;
+  readonly budgetId: string;
+  readonly label: string | null;
+  /** Vendors its keys may be for; `null`: any. */
+  readonly vendors: readonly string[] | null;
+  /** The most `usd_cap` or `daily_usd_cap` a key it issues may have; `null`: no ceiling beyond the budget. */
+  readonly maxKeyUsdCap: Micros | null;
+  /** The longest TTL a key (or budget) it issues may have, in ms; `null`: the server's maximum. */
+  readonly maxTtlMs: number | null;
+  /** Each entry of a key it issues must be matched by one of these; `null`: any. */
+  readonly allowedEndpoints: readonly string[] | null;
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+}
+
+export interface IssuerRecord extends NewIssuer {
+  readonly status: 'active' | 'revoked';
+  readonly revokedAt: number | null;
+  /** The issuer's budget's path, root first: its scope is every budget whose path starts with this. */
+  readonly budgetPath: readonly string[];
+}
+
+export interface IssuerQuery {
+  readonly budgetId?: string | undefined;
+  readonly status?: 'active' | 'revoked' | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
