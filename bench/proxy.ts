@@ -119,6 +119,34 @@ async function vaultHeaders(origin: string): Promise<Record<string, string>> {
   return { ...FORM, authorization: `Bearer ${key.token}` };
 }
 
+/** A key at the bottom of a three-level budget tree (tenant → run → sub-agent), each level capped. */
+async function budgetedHeaders(origin: string): Promise<Record<string, string>> {
+  let parent: string | undefined;
+  // Each level expires before its parent: a child may never outlive the budget it draws on.
+  for (const [label, ttl] of [
+    ['bench-tenant', '1h'],
+    ['bench-run', '50m'],
+    ['bench-subagent', '40m'],
+  ]) {
+    const budget = await admin(origin, 'POST', '/v1/budgets', {
+      usd_cap: 10_000_000,
+      expires_in: ttl,
+      label,
+      ...(parent ? { parent_id: parent } : {}),
+    });
+    parent = budget.id;
+  }
+  const key = await admin(origin, 'POST', '/v1/keys', {
+    vendor: 'stripe',
+    budget_id: parent,
+    usd_cap: 10_000_000,
+    allowed_endpoints: ['POST /v1/payment_intents'],
+    expires_in: '30m',
+    label: 'bench-budgeted',
+  });
+  return { ...FORM, authorization: `Bearer ${key.token}` };
+}
+
 async function throughProxy(origins: string[]): Promise<LoadResult> {
   return underLoad(origins, await vaultHeaders(origins[0] as string));
 }
@@ -161,12 +189,16 @@ async function main() {
     console.log(`proxy, sqlite             ${fmt(sqlite)}`);
     const sqliteSerial = await serial([sqliteProxy], await vaultHeaders(sqliteProxy));
     console.log(`proxy sqlite, one at a time ${fmt(sqliteSerial)}`);
+    // Right after the plain key's phase, on the same proxy: the cost of a three-level budget chain.
+    const treeSqlite = await underLoad([sqliteProxy], await budgetedHeaders(sqliteProxy));
+    console.log(`proxy sqlite, 3-level budget ${fmt(treeSqlite)}`);
     const ir = await issueRevoke(sqliteProxy);
     console.log(
       `issue+revoke, sqlite      p50 ${ir.p50.toFixed(2)} ms  p99 ${ir.p99.toFixed(2)} ms (500 sequential rounds)`,
     );
 
     const rows: [string, LoadResult][] = [];
+    let treePg: [LoadResult, LoadResult] | undefined;
     if (PG_URL) {
       const schema = `sg_bench_${process.pid}`;
       const pg1 = await startProxy(upstream, PG_URL, schema);
@@ -174,6 +206,8 @@ async function main() {
       console.log(`proxy, postgres x1        ${fmt(one)}`);
       const pgSerial = await serial([pg1], await vaultHeaders(pg1));
       console.log(`proxy postgres, one at a time ${fmt(pgSerial)}`);
+      treePg = [one, await underLoad([pg1], await budgetedHeaders(pg1))];
+      console.log(`proxy postgres, 3-level budget ${fmt(treePg[1])}`);
       const pgIr = await issueRevoke(pg1, 200);
       console.log(
         `issue+revoke, postgres    p50 ${pgIr.p50.toFixed(2)} ms  p99 ${pgIr.p99.toFixed(2)} ms (200 sequential rounds)`,
@@ -199,6 +233,14 @@ async function main() {
     console.log(
       `  throughput via proxy / direct (sqlite): ${((sqlite.rps / direct.rps) * 100).toFixed(0)} %`,
     );
+    console.log(
+      `  key under a 3-level budget / plain key (sqlite): ${((treeSqlite.rps / sqlite.rps) * 100).toFixed(0)} %, p99 ${treeSqlite.p99.toFixed(2)} vs ${sqlite.p99.toFixed(2)} ms`,
+    );
+    if (treePg) {
+      console.log(
+        `  key under a 3-level budget / plain key (postgres x1): ${((treePg[1].rps / treePg[0].rps) * 100).toFixed(0)} %, p99 ${treePg[1].p99.toFixed(2)} vs ${treePg[0].p99.toFixed(2)} ms`,
+      );
+    }
     for (const [name, r] of rows) {
       console.log(`  ${name} / sqlite throughput: ${((r.rps / sqlite.rps) * 100).toFixed(0)} %`);
     }

@@ -24,6 +24,7 @@ export function addKeysCommand(program: Command): void {
   addTargetOptions(keys.command('create'))
     .description('Issue a vault key (POST /v1/keys); its token is shown once')
     .requiredOption('--vendor <vendor>', 'stripe, twilio or resend')
+    .option('--budget <bud_id>', 'the budget the key draws from (then it needs no cap of its own)')
     .option(
       '--endpoint <rule>',
       'allowed endpoint, "POST /v1/payment_intents" or "/path/*" (repeatable)',
@@ -85,6 +86,7 @@ async function createKey(ctx: CommandContext, opts: Record<string, unknown>): Pr
     throw new UsageError('give --ttl or --expires-at, not both');
   }
   const optional: Record<string, unknown> = {
+    budget_id: opts.budget,
     usd_cap: opts.usdCap,
     daily_usd_cap: opts.dailyUsdCap,
     max_usd_per_call: opts.maxUsdPerCall,

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { addApprovalsCommand } from './approvals-command.js';
 import { addAuditCommand } from './audit-command.js';
+import { addBudgetsCommand } from './budgets-command.js';
+import { addIssuersCommand } from './issuers-command.js';
 import { addKeysCommand } from './keys-command.js';
 import { addMcpCommand } from './mcp.js';
 import { addMigrateCommand } from './migrate-command.js';
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   addServeCommand(program);
   addMigrateCommand(program);
   addKeysCommand(program);
+  addBudgetsCommand(program);
+  addIssuersCommand(program);
   addApprovalsCommand(program);
   addAuditCommand(program);
   addStatusCommand(program);

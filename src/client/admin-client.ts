@@ -8,11 +8,20 @@ import type {
   ListApprovalsQuery,
   AuditQuery,
   AuditRow,
+  Budget,
   BulkRevokeFilter,
+  CreateBudgetInput,
+  CreateIssuerInput,
+  IssuedIssuer,
   IssuedVaultKey,
+  Issuer,
   IssueKeyInput,
+  ListBudgetsQuery,
+  ListIssuersQuery,
   ListKeysQuery,
   Page,
+  RevokedBudget,
+  RevokedIssuer,
   RevokedKey,
   VaultKeyWithSpend,
 } from './types.js';
@@ -22,17 +31,28 @@ import {
   approvalPageWire,
   approvalWire,
   auditPageWire,
+  budgetPageWire,
+  budgetWire,
   bulkRevokedWire,
+  issuedIssuerWire,
   issuedKeyWire,
+  issuerPageWire,
+  issuerWire,
   keyPageWire,
   keyWithSpendWire,
+  revokedBudgetWire,
   revokedWire,
 } from './wire.js';
 
 export interface SpendgateClientOptions {
   /** The proxy's origin, e.g. `http://127.0.0.1:8787`. */
   readonly baseUrl: string;
-  /** The admin token (`SPENDGATE_ADMIN_TOKEN`). A vault key gets 403 `admin_token_required`. */
+  /**
+   * The admin token (`SPENDGATE_ADMIN_TOKEN`), or an issuer token (`it_…`, from `createIssuer`). An issuer
+   * token is accepted wherever the admin token is, scoped to its budget's subtree and its ceilings, and is
+   * what agent processes should hold: a leaked one can spend at most its budget. A vault key gets 403
+   * `admin_token_required`.
+   */
   readonly adminToken: string;
   /**
    * Time allowed for each request, in milliseconds.
@@ -79,6 +99,25 @@ export interface SpendgateClient {
   approveCall(id: string, options?: CallOptions): Promise<ApprovalGrant>;
   /** `POST /v1/approvals/{id}/deny`. */
   denyCall(id: string, options?: CallOptions): Promise<{ readonly id: string; readonly status: 'denied' }>;
+  /**
+   * `POST /v1/budgets`. Refusals: `cap_required` (a root budget without a cap), `not_found` (an unknown
+   * `parentId`), `parent_inactive`, `outlives_parent`, `bad_request` (deeper than 8).
+   */
+  createBudget(input: CreateBudgetInput, options?: CallOptions): Promise<Budget>;
+  /** `GET /v1/budgets/{id}`: the budget and the spend of every key below it. */
+  getBudget(id: string, options?: CallOptions): Promise<Budget>;
+  /** `GET /v1/budgets`: one page; follow `nextCursor` for the rest. */
+  listBudgets(query?: ListBudgetsQuery, options?: CallOptions): Promise<Page<Budget>>;
+  /** `DELETE /v1/budgets/{id}`: revokes the budget, its whole subtree and every key in it. */
+  revokeBudget(id: string, options?: CallOptions): Promise<RevokedBudget>;
+  /** `POST /v1/issuers` (the admin token only). The token in the answer is shown once. */
+  createIssuer(input: CreateIssuerInput, options?: CallOptions): Promise<IssuedIssuer>;
+  /** `GET /v1/issuers/{id}`. */
+  getIssuer(id: string, options?: CallOptions): Promise<Issuer>;
+  /** `GET /v1/issuers`: one page; follow `nextCursor` for the rest. */
+  listIssuers(query?: ListIssuersQuery, options?: CallOptions): Promise<Page<Issuer>>;
+  /** `DELETE /v1/issuers/{id}`: its token stops working at once (401 `issuer_revoked`). */
+  revokeIssuer(id: string, options?: CallOptions): Promise<RevokedIssuer>;
 }
 
 /**
@@ -210,6 +249,72 @@ export function createSpendgateClient(options: SpendgateClientOptions): Spendgat
         path: `/v1/approvals/${encodeURIComponent(id)}/deny`,
         signal: opts?.signal,
       }),
+    createBudget: (input, opts) =>
+      call(budgetWire, {
+        method: 'POST',
+        path: '/v1/budgets',
+        body: budgetBody(input),
+        signal: opts?.signal,
+      }),
+    getBudget: (id, opts) =>
+      call(budgetWire, {
+        method: 'GET',
+        path: `/v1/budgets/${encodeURIComponent(id)}`,
+        signal: opts?.signal,
+      }),
+    async listBudgets(query = {}, opts) {
+      const page = await call(budgetPageWire, {
+        method: 'GET',
+        path: `/v1/budgets${queryString({
+          label: query.label,
+          label_prefix: query.labelPrefix,
+          parent_id: query.parentId,
+          status: query.status,
+          limit: query.limit,
+          cursor: query.cursor,
+        })}`,
+        signal: opts?.signal,
+      });
+      return { data: page.data, nextCursor: page.next_cursor };
+    },
+    revokeBudget: (id, opts) =>
+      call(revokedBudgetWire, {
+        method: 'DELETE',
+        path: `/v1/budgets/${encodeURIComponent(id)}`,
+        signal: opts?.signal,
+      }),
+    createIssuer: (input, opts) =>
+      call(issuedIssuerWire, {
+        method: 'POST',
+        path: '/v1/issuers',
+        body: issuerBody(input),
+        signal: opts?.signal,
+      }),
+    getIssuer: (id, opts) =>
+      call(issuerWire, {
+        method: 'GET',
+        path: `/v1/issuers/${encodeURIComponent(id)}`,
+        signal: opts?.signal,
+      }),
+    async listIssuers(query = {}, opts) {
+      const page = await call(issuerPageWire, {
+        method: 'GET',
+        path: `/v1/issuers${queryString({
+          budget_id: query.budgetId,
+          status: query.status,
+          limit: query.limit,
+          cursor: query.cursor,
+        })}`,
+        signal: opts?.signal,
+      });
+      return { data: page.data, nextCursor: page.next_cursor };
+    },
+    revokeIssuer: (id, opts) =>
+      call(revokedWire, {
+        method: 'DELETE',
+        path: `/v1/issuers/${encodeURIComponent(id)}`,
+        signal: opts?.signal,
+      }),
   };
 }
 
@@ -219,6 +324,7 @@ function issueBody(input: IssueKeyInput): Record<string, unknown> {
     allowed_endpoints: [...input.allowedEndpoints],
   };
   const optional: Record<string, unknown> = {
+    budget_id: input.budgetId,
     usd_cap: input.usdCap,
     daily_usd_cap: input.dailyUsdCap,
     max_usd_per_call: input.maxUsdPerCall,
@@ -229,6 +335,44 @@ function issueBody(input: IssueKeyInput): Record<string, unknown> {
     label: input.label,
     metadata: input.metadata,
   };
+  return withDefined(body, optional);
+}
+
+function budgetBody(input: CreateBudgetInput): Record<string, unknown> {
+  return withDefined(
+    {},
+    {
+      parent_id: input.parentId,
+      usd_cap: input.usdCap,
+      daily_usd_cap: input.dailyUsdCap,
+      max_usd_per_call: input.maxUsdPerCall,
+      expires_in: input.expiresIn,
+      expires_at: instant(input.expiresAt),
+      label: input.label,
+      metadata: input.metadata,
+    },
+  );
+}
+
+function issuerBody(input: CreateIssuerInput): Record<string, unknown> {
+  return withDefined(
+    { budget_id: input.budgetId },
+    {
+      label: input.label,
+      vendors: input.vendors === undefined ? undefined : [...input.vendors],
+      max_key_usd_cap: input.maxKeyUsdCap,
+      max_ttl: input.maxTtl,
+      allowed_endpoints: input.allowedEndpoints === undefined ? undefined : [...input.allowedEndpoints],
+      expires_in: input.expiresIn,
+    },
+  );
+}
+
+/** `body` plus every field of `optional` that is not `undefined`. */
+function withDefined(
+  body: Record<string, unknown>,
+  optional: Record<string, unknown>,
+): Record<string, unknown> {
   for (const [name, value] of Object.entries(optional)) if (value !== undefined) body[name] = value;
   return body;
 }

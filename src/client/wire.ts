@@ -3,7 +3,11 @@ import type {
   Approval,
   ApprovalGrant,
   AuditRow,
+  Budget,
+  IssuedIssuer,
   IssuedVaultKey,
+  Issuer,
+  RevokedBudget,
   RevokedKey,
   VaultKey,
   VaultKeyWithSpend,
@@ -20,6 +24,8 @@ const usd = z.number().nullable();
 const keyFields = {
   id: z.string(),
   vendor: z.string(),
+  // Optional: a proxy from before budgets does not send it.
+  budget_id: z.string().nullable().optional(),
   label: z.string().nullable(),
   metadata: z.record(z.string(), z.string()),
   usd_cap: usd,
@@ -39,6 +45,7 @@ type KeyWire = z.output<z.ZodObject<typeof keyFields>>;
 const toKey = (k: KeyWire): VaultKey => ({
   id: k.id,
   vendor: k.vendor,
+  budgetId: k.budget_id ?? null,
   label: k.label,
   metadata: k.metadata,
   usdCap: k.usd_cap,
@@ -174,3 +181,109 @@ export const approvalGrantWire = z
   .transform((g): ApprovalGrant => ({ id: g.id, status: g.status, grant: g.grant, expiresAt: g.expires_at }));
 
 export const approvalDeniedWire = z.object({ id: z.string(), status: z.literal('denied') });
+
+export const budgetWire = z
+  .object({
+    id: z.string(),
+    parent_id: z.string().nullable(),
+    label: z.string().nullable(),
+    metadata: z.record(z.string(), z.string()),
+    usd_cap: usd,
+    daily_usd_cap: usd,
+    max_usd_per_call: usd,
+    status: z.enum(['active', 'revoked', 'expired']),
+    depth: z.number().int(),
+    created_at: date,
+    expires_at: date,
+    revoked_at: date.nullable(),
+    spent_usd: z.number(),
+    spent_today_usd: z.number(),
+    reserved_usd: z.number(),
+    uncertain_usd: z.number(),
+    remaining_usd: usd,
+    keys: z.number().int(),
+    child_budgets: z.number().int(),
+  })
+  .transform((b): Budget => ({
+    id: b.id,
+    parentId: b.parent_id,
+    label: b.label,
+    metadata: b.metadata,
+    usdCap: b.usd_cap,
+    dailyUsdCap: b.daily_usd_cap,
+    maxUsdPerCall: b.max_usd_per_call,
+    status: b.status,
+    depth: b.depth,
+    createdAt: b.created_at,
+    expiresAt: b.expires_at,
+    revokedAt: b.revoked_at,
+    spentUsd: b.spent_usd,
+    spentTodayUsd: b.spent_today_usd,
+    reservedUsd: b.reserved_usd,
+    uncertainUsd: b.uncertain_usd,
+    remainingUsd: b.remaining_usd,
+    keys: b.keys,
+    childBudgets: b.child_budgets,
+  }));
+
+export const budgetPageWire = z.object({
+  data: z.array(budgetWire),
+  next_cursor: z.string().nullable(),
+});
+
+export const revokedBudgetWire = z
+  .object({
+    id: z.string(),
+    status: z.literal('revoked'),
+    revoked_at: date,
+    revoked_keys: z.number().int(),
+    revoked_budgets: z.number().int(),
+  })
+  .transform((r): RevokedBudget => ({
+    id: r.id,
+    status: r.status,
+    revokedAt: r.revoked_at,
+    revokedKeys: r.revoked_keys,
+    revokedBudgets: r.revoked_budgets,
+  }));
+
+const issuerFields = {
+  id: z.string(),
+  budget_id: z.string(),
+  label: z.string().nullable(),
+  vendors: z.array(z.string()).nullable(),
+  max_key_usd_cap: usd,
+  max_ttl: z.number().int().nullable(),
+  allowed_endpoints: z.array(z.string()).nullable(),
+  status: z.enum(['active', 'revoked', 'expired']),
+  created_at: date,
+  expires_at: date.nullable(),
+  revoked_at: date.nullable(),
+};
+
+type IssuerWire = z.output<z.ZodObject<typeof issuerFields>>;
+
+const toIssuer = (i: IssuerWire): Issuer => ({
+  id: i.id,
+  budgetId: i.budget_id,
+  label: i.label,
+  vendors: i.vendors,
+  maxKeyUsdCap: i.max_key_usd_cap,
+  maxTtl: i.max_ttl,
+  allowedEndpoints: i.allowed_endpoints,
+  status: i.status,
+  createdAt: i.created_at,
+  expiresAt: i.expires_at,
+  revokedAt: i.revoked_at,
+});
+
+export const issuerWire = z.object(issuerFields).transform(toIssuer);
+
+export const issuedIssuerWire = z
+  .object({ ...issuerFields, token: z.string().min(1) })
+  .transform((i): IssuedIssuer => ({ ...toIssuer(i), token: i.token }));
+
+export const issuerPageWire = z.object({
+  data: z.array(issuerWire),
+  next_cursor: z.string().nullable(),
+});

@@ -24,13 +24,22 @@ export const ERROR_CODES = {
   param_limit_exceeded: { status: 400, retryable: false },
   /** A header that would change what the vendor does (method overrides) and that the proxy cannot honour. */
   header_not_allowed: { status: 400, retryable: false },
+  /** A budget's parent (or a key's budget) that is revoked or expired: nothing new can draw from it. */
+  parent_inactive: { status: 400, retryable: false },
+  /** A budget or key whose expiry is after its parent budget's: it would outlive the money it draws on. */
+  outlives_parent: { status: 400, retryable: false },
   // 401
   unauthorized: { status: 401, retryable: false },
   key_invalid: { status: 401, retryable: false },
   key_revoked: { status: 401, retryable: false },
   key_expired: { status: 401, retryable: false },
+  /** An issuer token (`it_…`) that was revoked, or whose expiry has passed. */
+  issuer_revoked: { status: 401, retryable: false },
+  issuer_expired: { status: 401, retryable: false },
   // 403
   admin_token_required: { status: 403, retryable: false },
+  /** An issuer token asking for more than its ceilings allow, or for a route only the admin token reaches. */
+  issuer_scope: { status: 403, retryable: false },
   endpoint_not_allowed: { status: 403, retryable: false },
   vendor_mismatch: { status: 403, retryable: false },
   per_call_limit_exceeded: { status: 403, retryable: false },

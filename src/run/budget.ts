@@ -39,8 +39,27 @@ export interface RunBudget {
   readonly ttl?: string | number;
   /** Added to every key (tenant, user, request id). The run adds `spendgate_run_id`. */
   readonly metadata?: Readonly<Record<string, string>>;
-  /** Caps per vendor name (`stripe`, `twilio`, `resend`). */
+  /**
+   * Caps per vendor name (`stripe`, `twilio`, `resend`). Each vendor the run's tools use needs one, unless
+   * the run has a budget of its own (`usdCap` or `parentBudgetId`), which then caps every vendor together.
+   */
   readonly caps: Readonly<Record<string, VendorCaps | undefined>>;
+  /**
+   * One cap for the whole run, across every vendor. The run then creates a budget with this cap, issues
+   * every key under it, and revokes the budget (and with it every key) when it ends. Needs a proxy with
+   * budgets (v1.1).
+   */
+  readonly usdCap?: number;
+  /**
+   * Creates the run's budget under this one (`bud_…`), e.g. a tenant's monthly budget: the run can never
+   * spend more than that budget has left, and revoking it ends the run's keys too.
+   */
+  readonly parentBudgetId?: string;
+}
+
+/** Whether a run of this budget draws from a budget of its own. */
+export function hasRunBudget(budget: RunBudget): boolean {
+  return budget.usdCap !== undefined || budget.parentBudgetId !== undefined;
 }
 
 /** A vendor's caps checked and held as integer micro-dollars. */
@@ -58,6 +77,8 @@ export interface ResolvedCaps {
 export function resolveCaps(
   budget: RunBudget,
   vendors: readonly string[],
+  /** Whether a budget above the run's keys caps them (its own, or its parent run's). */
+  budgeted = hasRunBudget(budget),
 ): ReadonlyMap<string, ResolvedCaps> {
   const resolved = new Map<string, ResolvedCaps>();
   for (const vendor of vendors) {
@@ -70,10 +91,10 @@ export function resolveCaps(
       maxUsdPerCall: money(caps?.maxUsdPerCall, 'maxUsdPerCall'),
       approvalAboveUsd: money(caps?.approvalAboveUsd, 'approvalAboveUsd'),
     };
-    if (entry.usdCap === null && entry.dailyUsdCap === null) {
+    if (entry.usdCap === null && entry.dailyUsdCap === null && !budgeted) {
       throw spendgateError(
         'cap_required',
-        `The run's tools call ${vendor}, but its budget has no usdCap or dailyUsdCap for ${vendor}`,
+        `The run's tools call ${vendor}, but its budget has no usdCap or dailyUsdCap for ${vendor} (nor a usdCap for the whole run)`,
         { param: `caps.${vendor}` },
       );
     }

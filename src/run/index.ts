@@ -1,4 +1,11 @@
-export { capsToUsd, resolveCaps, type ResolvedCaps, type RunBudget, type VendorCaps } from './budget.js';
+export {
+  capsToUsd,
+  hasRunBudget,
+  resolveCaps,
+  type ResolvedCaps,
+  type RunBudget,
+  type VendorCaps,
+} from './budget.js';
 export {
   budgetStopIn,
   BudgetStopError,
@@ -20,5 +27,13 @@ export {
   type RunOutcome,
   type SpendgateOutcome,
 } from './run-end.js';
-export { createRun, Run, startRun, type RunKey, type RunOptions, type RunState } from './run.js';
+export {
+  createRun,
+  Run,
+  startRun,
+  type ChildRunOptions,
+  type RunKey,
+  type RunOptions,
+  type RunState,
+} from './run.js';
 export { withRun } from './with-run.js';

@@ -9,9 +9,18 @@ const BACKOFF_MS = [100, 400];
  * treated as revoked: nothing can spend with it.
  */
 export async function revokeWithRetry(client: SpendgateClient, keyId: string): Promise<void> {
+  await withRetry(() => client.revokeKey(keyId));
+}
+
+/** Revokes a budget, its subtree and every key in it, with the same retries as a key's revoke. */
+export async function revokeBudgetWithRetry(client: SpendgateClient, budgetId: string): Promise<void> {
+  await withRetry(() => client.revokeBudget(budgetId));
+}
+
+async function withRetry(revoke: () => Promise<unknown>): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await client.revokeKey(keyId);
+      await revoke();
       return;
     } catch (err) {
       if (SpendgateError.isInstance(err) && err.code === 'not_found') return;

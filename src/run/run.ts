@@ -4,11 +4,18 @@ import { proxyOrigin, type SpendgateClient } from '../client/admin-client.js';
 import { SpendgateError, spendgateError } from '../errors/index.js';
 import type { RunTool, SpendTool, ToolCredential } from '../tools/types.js';
 import { bindTool, toolCredential, type CredentialLookup } from './bind-tool.js';
-import { capsToUsd, resolveCaps, type ResolvedCaps, type RunBudget } from './budget.js';
+import {
+  capsToUsd,
+  hasRunBudget,
+  resolveCaps,
+  type ResolvedCaps,
+  type RunBudget,
+  type VendorCaps,
+} from './budget.js';
 import { asyncDisposeSymbol } from './dispose.js';
 import { endpointsByVendor } from './endpoints.js';
 import { microsToUsd } from '../money.js';
-import { revokeWithRetry } from './revoke.js';
+import { revokeBudgetWithRetry, revokeWithRetry } from './revoke.js';
 
 export interface RunOptions {
   /** The admin client that issues and revokes the run's keys. */
@@ -37,6 +44,27 @@ export interface RunOptions {
    * @default process.emitWarning
    */
   readonly onEndError?: (error: unknown) => void;
+}
+
+/** A sub-agent's run inside its parent's: see `Run.child`. */
+export interface ChildRunOptions {
+  /** The sub-agent's tools, bound to keys under the child's budget. */
+  readonly tools: readonly SpendTool[];
+  /** A cap for the child across every vendor; without one it may spend whatever its parent has left. */
+  readonly usdCap?: number;
+  /** Per-vendor caps for the child's keys, on top of the child's and the parent's budgets. */
+  readonly caps?: Readonly<Record<string, VendorCaps | undefined>>;
+  /** @default `${parent.label}/child-${n}` */
+  readonly label?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Ends the child after this many milliseconds; ending the parent ends it too. */
+  readonly timeoutMs?: number;
+}
+
+/** The run's own budget, once created: every key of the run is issued under it. */
+interface RunBudgetRef {
+  readonly id: string;
+  readonly expiresAt: Date;
 }
 
 /** Where a run is in its life. `failed` means it never started; nothing it issued is left active. */
@@ -88,14 +116,19 @@ export class Run {
   #timer: NodeJS.Timeout | undefined;
   #onAbort: (() => void) | undefined;
   #endErrorReported = false;
+  /** Set for a child run: its budget is created under the parent's. */
+  readonly #parent: Run | undefined;
+  readonly #children = new Set<Run>();
+  #budget: RunBudgetRef | undefined;
 
-  constructor(options: RunOptions) {
+  constructor(options: RunOptions, parent?: Run) {
     this.#options = options;
+    this.#parent = parent;
     this.id = `run_${randomBytes(9).toString('base64url')}`;
     this.label = options.budget.label ?? `spendgate-run-${this.id}`;
     this.signal = this.#controller.signal;
     this.#endpoints = endpointsByVendor(options.tools);
-    this.#caps = resolveCaps(options.budget, [...this.#endpoints.keys()]);
+    this.#caps = resolveCaps(options.budget, [...this.#endpoints.keys()], this.#budgeted);
     const proxyUrl = proxyOrigin(options.proxyUrl ?? options.client.baseUrl, 'proxyUrl');
     this.tools = options.tools.map((tool) =>
       bindTool({
@@ -112,6 +145,46 @@ export class Run {
 
   get state(): RunState {
     return this.#state;
+  }
+
+  /** The run's own budget (`bud_…`) once started, when it has one (`budget.usdCap`, `parentBudgetId`, a child). */
+  get budgetId(): string | undefined {
+    return this.#budget?.id;
+  }
+
+  /**
+   * A sub-agent's run: its budget is a child of this run's, so it can never spend more than this run has
+   * left, and ending this run (or revoking its budget) ends the child. Start it with `start()` (or hand it to
+   * an adapter) while this run is active; this run needs a budget of its own (`budget.usdCap` or
+   * `budget.parentBudgetId`).
+   */
+  child(options: ChildRunOptions): Run {
+    const n = this.#children.size + 1;
+    const child = new Run(
+      {
+        ...this.#options,
+        signal: undefined,
+        timeoutMs: options.timeoutMs,
+        tools: options.tools,
+        budget: {
+          label: options.label ?? `${this.label}/child-${n}`,
+          metadata: {
+            ...this.#options.budget.metadata,
+            ...options.metadata,
+            spendgate_parent_run_id: this.id,
+          },
+          caps: options.caps ?? {},
+          ...(options.usdCap === undefined ? {} : { usdCap: options.usdCap }),
+        },
+      },
+      this,
+    );
+    this.#children.add(child);
+    return child;
+  }
+
+  get #budgeted(): boolean {
+    return this.#parent !== undefined || hasRunBudget(this.#options.budget);
   }
 
   /** The keys issued so far, without secrets. */
@@ -164,6 +237,17 @@ export class Run {
     }
     this.#state = 'starting';
     this.#watch();
+    if (this.#budgeted) {
+      try {
+        this.#budget = await this.#createBudget();
+      } catch (cause) {
+        if (this.#ending !== undefined) throw this.signal.reason;
+        this.#state = 'failed';
+        this.#unwatch();
+        this.#controller.abort(cause);
+        throw await this.#startFailure(null, cause);
+      }
+    }
     // The issues do not take the caller's signal: an issue aborted in flight may still create a key whose id
     // never comes back. Each completes, and anything issued is revoked below if the run cannot start.
     const vendors = [...this.#endpoints.keys()];
@@ -186,11 +270,15 @@ export class Run {
     const caps = this.#caps.get(vendor);
     const allowedEndpoints = this.#endpoints.get(vendor) ?? [];
     if (!caps) throw spendgateError('cap_required', `No caps for ${vendor}`);
+    const budget = this.#budget;
     const issued = await this.#options.client.issueKey({
       vendor,
       ...capsToUsd(caps),
       allowedEndpoints,
-      expiresIn: this.#options.budget.ttl ?? '15m',
+      // Under a budget the key expires with it: a key may never outlive the budget it draws on.
+      ...(budget
+        ? { budgetId: budget.id, expiresAt: budget.expiresAt }
+        : { expiresIn: this.#options.budget.ttl ?? '15m' }),
       label: this.label,
       metadata: { ...this.#options.budget.metadata, spendgate_run_id: this.id },
     });
@@ -201,10 +289,43 @@ export class Run {
     });
   }
 
+  /**
+   * The run's budget: under the parent run's (a child, expiring with it), else under `parentBudgetId` or at
+   * the root, for the run's TTL.
+   */
+  async #createBudget(): Promise<RunBudgetRef> {
+    const { budget, client } = this.#options;
+    const parent = this.#parent;
+    const parentBudget = parent ? parent.#budget : undefined;
+    const parentId = parent ? parentBudget?.id : budget.parentBudgetId;
+    if (parent && (parent.state !== 'active' || parentId === undefined)) {
+      throw spendgateError(
+        parentId === undefined ? 'bad_request' : 'key_revoked',
+        parentId === undefined
+          ? `Run ${parent.label} has no budget of its own: give it budget.usdCap or budget.parentBudgetId to start sub-agents`
+          : `Run ${parent.label} is ${parent.state}; a sub-agent starts only inside an active run`,
+      );
+    }
+    const created = await client.createBudget({
+      ...(budget.usdCap === undefined ? {} : { usdCap: budget.usdCap }),
+      ...(parentId === undefined ? {} : { parentId }),
+      label: this.label,
+      metadata: { ...budget.metadata, spendgate_run_id: this.id },
+      ...(parentBudget ? { expiresAt: parentBudget.expiresAt } : { expiresIn: budget.ttl ?? '15m' }),
+    });
+    return { id: created.id, expiresAt: created.expiresAt };
+  }
+
+  /** A child that has ended no longer belongs to its parent's run. */
+  #detach(): void {
+    if (this.#parent) this.#parent.#children.delete(this);
+  }
+
   /** Fail closed: revoke what was issued, sweep by run id for any issue whose answer was lost, then explain. */
-  async #startFailure(vendor: string, cause: unknown): Promise<SpendgateError> {
+  async #startFailure(vendor: string | null, cause: unknown): Promise<SpendgateError> {
     const failures = await this.#revokeAll();
     await this.#options.client.revokeKeys({ metadata: { spendgate_run_id: this.id } }).catch(() => undefined);
+    this.#detach();
     const reason = cause instanceof Error ? cause.message : String(cause);
     const cleanup =
       failures.length === 0
@@ -212,8 +333,8 @@ export class Run {
         : `${failures.length} key(s) could not be revoked and lapse at their TTL.`;
     return new SpendgateError({
       code: SpendgateError.isInstance(cause) ? cause.code : 'internal_error',
-      message: `Run ${this.label} did not start: issuing its ${vendor} key failed (${reason}). ${cleanup}`,
-      details: { run_id: this.id, vendor },
+      message: `Run ${this.label} did not start: ${vendor === null ? 'creating its budget' : `issuing its ${vendor} key`} failed (${reason}). ${cleanup}`,
+      details: { run_id: this.id, ...(vendor === null ? {} : { vendor }) },
       cause,
     });
   }
@@ -223,6 +344,9 @@ export class Run {
     this.#unwatch();
     this.#controller.abort(reason);
     await this.#starting?.catch(() => undefined);
+    // Children first: each revokes its own subtree; the parent's revoke below would cover them anyway.
+    await Promise.all([...this.#children].map((child) => child.end({ quiet: true })));
+    this.#detach();
     const failures = await this.#revokeAll();
     if (this.#state === 'ending') this.#state = 'ended';
     if (failures.length > 0) {
@@ -235,8 +359,21 @@ export class Run {
     }
   }
 
-  /** Revokes every issued key not yet revoked, in parallel; returns the failures. */
+  /**
+   * Revokes every issued key not yet revoked, in parallel; returns the failures. A run with a budget revokes
+   * it instead: one call for every key (and every child's), and a key whose issue answer was lost included.
+   */
   async #revokeAll(): Promise<SpendgateError[]> {
+    const budget = this.#budget;
+    if (budget) {
+      try {
+        await revokeBudgetWithRetry(this.#options.client, budget.id);
+        for (const entry of this.#issued.values()) entry.revoked = true;
+        return [];
+      } catch {
+        // Fall through: revoke the keys one by one, so that a failure names each key left active.
+      }
+    }
     const pending = [...this.#issued.values()].filter((entry) => !entry.revoked);
     const results = await Promise.allSettled(
       pending.map(async (entry) => {

@@ -1,96 +1,41 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { spendgateError } from '../errors/index.js';
-import { usdToMicros } from '../money.js';
-import { parseEndpointRule } from '../policy/endpoint-allowlist.js';
-import { parseDurationMs } from '../duration.js';
-import { auditQuery, bulkRevokeBody, issueKeyBody, listKeysQuery } from './admin-schemas.js';
-import { requireAdmin } from './admin-auth.js';
+import type { KeyRecord } from '../store/types.js';
+import { auditQuery, bulkRevokeBody, listKeysQuery } from './admin-schemas.js';
+import { adminGuard, principalOf } from './admin-auth.js';
+import { readChain } from './budget-read.js';
 import type { ProxyContext } from './context.js';
-import { hashToken, newKeyId, newVaultToken } from './tokens.js';
+import { assertInScope, scopeOf } from './issuer-scope.js';
 import { jsonBody } from './json-body.js';
+import { issueKeyHandler } from './key-issue.js';
 import { validate } from './validate.js';
 import { ledger } from './ledger.js';
 import { listKeysByStatus } from './key-list.js';
-import { withKeyMode } from './sandbox.js';
-import { auditView, keyView, keyWithSpendView } from './views.js';
+import { auditView, keyWithSpendView } from './views.js';
 
-/** The admin API: issue, read, list and revoke vault keys, and query the audit log. */
+/**
+ * The admin API: issue, read, list and revoke vault keys, and query the audit log. The admin token reaches
+ * everything; an issuer token only what is in its budget's subtree (anything else reads as not found).
+ */
 export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): void {
-  const admin = {
-    onRequest: async (request: FastifyRequest) => requireAdmin(request, ctx.config.SPENDGATE_ADMIN_TOKEN),
+  const admin = { onRequest: adminGuard(ctx, { issuers: true }) };
+
+  /** The key, when it exists and the caller may see it; otherwise the same 404 either way. */
+  const visibleKey = async (request: FastifyRequest, id: string): Promise<KeyRecord> => {
+    const key = await ledger(() => ctx.store.getKey(id));
+    if (!key) throw spendgateError('not_found', `No key ${id}`);
+    assertInScope(principalOf(request), key.budgetPath, { kind: 'key', id });
+    return key;
   };
 
-  const issue = async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = validate(issueKeyBody, jsonBody(request));
-    if (!ctx.vendors.has(body.vendor)) {
-      throw spendgateError(
-        'unknown_vendor',
-        `Unknown vendor "${body.vendor}"; known: ${[...ctx.vendors.keys()].join(', ')}`,
-        {
-          param: 'vendor',
-        },
-      );
-    }
-    for (const entry of body.allowed_endpoints) parseEndpointRule(entry);
-    const connectedAccounts = body.connected_accounts ?? [];
-    if (connectedAccounts.length > 0 && ctx.vendors.get(body.vendor)?.vendor.accountHeaders.size === 0) {
-      throw spendgateError('bad_request', `connected_accounts does not apply to ${body.vendor} keys`, {
-        param: 'connected_accounts',
-      });
-    }
-    const money = (value: number | string | undefined, field: string) =>
-      value === undefined ? null : usdToMicros(value, field);
-    let dailyUsdCap = money(body.daily_usd_cap, 'daily_usd_cap');
-    const usdCap = money(body.usd_cap, 'usd_cap');
-    const maxUsdPerCall = money(body.max_usd_per_call, 'max_usd_per_call');
-    const approvalAboveUsd = money(body.approval_above_usd, 'approval_above_usd');
-    if (dailyUsdCap === null && usdCap === null) {
-      dailyUsdCap = ctx.config.SPENDGATE_DEFAULT_DAILY_USD_CAP ?? null;
-      if (dailyUsdCap === null) {
-        throw spendgateError(
-          'cap_required',
-          'A key needs usd_cap or daily_usd_cap (no default cap is configured)',
-          {
-            param: 'usd_cap',
-          },
-        );
-      }
-    }
-    const now = ctx.now();
-    const expiresAt = expiry(body, now, ctx);
-    const token = newVaultToken();
-    const key = await ledger(() =>
-      ctx.store.issueKey({
-        id: newKeyId(),
-        tokenHash: hashToken(token),
-        vendor: body.vendor,
-        label: body.label ?? null,
-        metadata: withKeyMode(body.metadata, ctx.sandbox),
-        usdCap,
-        dailyUsdCap,
-        maxUsdPerCall,
-        approvalAboveUsd,
-        allowedEndpoints: body.allowed_endpoints,
-        connectedAccounts,
-        createdAt: now,
-        expiresAt,
-      }),
-    );
-    ctx.logger.info(
-      { event: 'key_issued', key_id: key.id, vendor: key.vendor, label: key.label },
-      'key issued',
-    );
-    const view = keyView(key);
-    return reply.code(201).send({ id: key.id, token, vault_key: token, ...view });
-  };
+  const issue = issueKeyHandler(ctx);
   app.post('/v1/keys', admin, issue);
   app.post('/vault/keys', admin, issue);
 
   app.get('/v1/keys/:id', admin, async (request) => {
     const { id } = request.params as { id: string };
-    const key = await ledger(() => ctx.store.getKey(id));
-    if (!key) throw spendgateError('not_found', `No key ${id}`);
-    return keyWithSpendView(key, ctx.now());
+    const key = await visibleKey(request, id);
+    return keyWithSpendView(key, ctx.now(), await readChain(ctx.store, key.budgetPath));
   });
 
   app.get('/v1/keys', admin, async (request) => {
@@ -104,6 +49,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
           labelPrefix: query.label_prefix,
           status: query.status,
           vendor: query.vendor,
+          within: scopeOf(principalOf(request)),
           limit: query.limit,
           cursor: query.cursor,
         },
@@ -115,6 +61,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
 
   const revoke = async (request: FastifyRequest) => {
     const { id } = request.params as { id: string };
+    await visibleKey(request, id);
     const key = await ledger(() => ctx.store.revokeKey(id));
     if (!key) throw spendgateError('not_found', `No key ${id}`);
     ctx.logger.info({ event: 'key_revoked', key_id: key.id, label: key.label }, 'key revoked');
@@ -130,6 +77,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
         label: body.label,
         labelPrefix: body.label_prefix,
         metadata: body.metadata,
+        within: scopeOf(principalOf(request)),
       }),
     );
     ctx.logger.info({ event: 'keys_revoked', count: revoked }, 'keys revoked in bulk');
@@ -147,45 +95,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
         decision: query.decision,
         since: query.since,
         until: query.until,
+        within: scopeOf(principalOf(request)),
         limit: query.limit,
         cursor: query.cursor,
       }),
     );
     return { data: page.data.map(auditView), next_cursor: page.nextCursor };
   });
-}
-
-function expiry(
-  body: { expires_in?: string | number | undefined; expires_at?: string | undefined },
-  now: number,
-  ctx: ProxyContext,
-): number {
-  if (body.expires_in !== undefined && body.expires_at !== undefined) {
-    throw spendgateError('bad_request', 'Give expires_in or expires_at, not both', { param: 'expires_at' });
-  }
-  let ttl = ctx.config.SPENDGATE_DEFAULT_TTL;
-  if (body.expires_in !== undefined) {
-    const parsed = parseDurationMs(body.expires_in);
-    if (parsed === null) {
-      throw spendgateError(
-        'bad_request',
-        'expires_in must be like "90s", "5m", "1h" or a number of seconds',
-        {
-          param: 'expires_in',
-        },
-      );
-    }
-    ttl = parsed;
-  } else if (body.expires_at !== undefined) {
-    ttl = Date.parse(body.expires_at) - now;
-    if (ttl <= 0) throw spendgateError('bad_request', 'expires_at is in the past', { param: 'expires_at' });
-  }
-  const max = ctx.config.SPENDGATE_MAX_TTL;
-  if (ttl > max) {
-    throw spendgateError('ttl_too_long', `The TTL exceeds the maximum of ${Math.floor(max / 1000)} seconds`, {
-      param: body.expires_at !== undefined ? 'expires_at' : 'expires_in',
-      max_ttl_seconds: Math.floor(max / 1000),
-    });
-  }
-  return now + ttl;
 }

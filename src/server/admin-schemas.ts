@@ -19,6 +19,8 @@ export const issueKeyBody = z.strictObject({
   expires_at: z.iso.datetime({ offset: true }).optional(),
   label: label.optional(),
   metadata: metadata.optional(),
+  /** The budget the key draws from: every call must also fit it and each of its ancestors. */
+  budget_id: z.string().min(1).max(64).optional(),
   /** Stripe only: the connected accounts (`acct_…`) this key may act on through `Stripe-Account`. */
   connected_accounts: z
     .array(z.string().regex(/^acct_[A-Za-z0-9]{1,64}$/, 'must be a Stripe account id (acct_…)'))
@@ -81,4 +83,46 @@ export const listApprovalsQuery = z.strictObject({
 /** `POST /v1/approvals/{id}/approve` and `/deny`: an optional note for the log, nothing else. */
 export const decideApprovalBody = z.strictObject({
   note: z.string().max(500).optional(),
+});
+
+const duration = z.union([z.string(), z.number()]);
+
+/** `POST /v1/budgets`. A root budget needs a cap; a child may have none and share what is left above it. */
+export const issueBudgetBody = z.strictObject({
+  usd_cap: money.optional(),
+  daily_usd_cap: money.optional(),
+  max_usd_per_call: money.optional(),
+  parent_id: z.string().min(1).max(64).optional(),
+  label: label.optional(),
+  metadata: metadata.optional(),
+  expires_in: duration.optional(),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const listBudgetsQuery = z.strictObject({
+  label: label.optional(),
+  label_prefix: label.optional(),
+  parent_id: z.string().optional(),
+  /** `expired`: active but past its expiry, as a read reports it; `active` leaves those out. */
+  status: z.enum(['active', 'revoked', 'expired']).optional(),
+  limit,
+  cursor,
+});
+
+/** `POST /v1/issuers` (admin token only): a token scoped to one budget's subtree, within these ceilings. */
+export const issueIssuerBody = z.strictObject({
+  budget_id: z.string().min(1).max(64),
+  label: label.optional(),
+  vendors: z.array(z.string().min(1)).min(1).max(20).optional(),
+  max_key_usd_cap: money.optional(),
+  max_ttl: duration.optional(),
+  allowed_endpoints: z.array(z.string().min(1).max(512)).min(1).max(100).optional(),
+  expires_in: duration.optional(),
+});
+
+export const listIssuersQuery = z.strictObject({
+  budget_id: z.string().optional(),
+  status: z.enum(['active', 'revoked', 'expired']).optional(),
+  limit,
+  cursor,
 });

@@ -3,6 +3,8 @@ import { SpendgateError, spendgateError } from '../errors/index.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerReservationRoutes } from './reservation-routes.js';
 import { registerApprovalRoutes } from './approval-routes.js';
+import { registerBudgetRoutes } from './budget-routes.js';
+import { registerIssuerRoutes } from './issuer-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
 import type { ProxyContext } from './context.js';
@@ -100,6 +102,8 @@ export function buildApp(ctx: ProxyContext): FastifyInstance {
   registerAdminRoutes(app, ctx);
   registerReservationRoutes(app, ctx);
   registerApprovalRoutes(app, ctx);
+  registerBudgetRoutes(app, ctx);
+  registerIssuerRoutes(app, ctx);
   registerMetricsRoutes(app, ctx);
   registerOpenApiRoutes(app);
 

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { spendgateError } from '../errors/index.js';
 import type { ApprovalRecord } from '../store/types.js';
-import { requireAdmin } from './admin-auth.js';
+import { adminGuard, principalOf } from './admin-auth.js';
+import { assertInScope, scopeOf } from './issuer-scope.js';
 import { decideApprovalBody, listApprovalsQuery } from './admin-schemas.js';
 import { newGrant } from './approval-gate.js';
 import type { ProxyContext } from './context.js';
@@ -12,13 +13,13 @@ import { validate } from './validate.js';
 import { approvalView } from './views.js';
 
 /**
- * Approval above an amount: list the calls waiting for a person, and approve or deny each once. Only the
- * admin token reaches these routes; a vault key (what a model's tools hold) never can, so a model cannot
- * approve its own call.
+ * Approval above an amount: list the calls waiting for a person, and approve or deny each once. The admin
+ * token reaches every approval, an issuer token those of keys in its subtree; a vault key (what a model's
+ * tools hold) never can, so a model cannot approve its own call.
  */
 export function registerApprovalRoutes(app: FastifyInstance, ctx: ProxyContext): void {
   const admin = {
-    onRequest: async (request: FastifyRequest) => requireAdmin(request, ctx.config.SPENDGATE_ADMIN_TOKEN),
+    onRequest: adminGuard(ctx, { issuers: true }),
   };
 
   app.get('/v1/approvals', admin, async (request) => {
@@ -28,6 +29,7 @@ export function registerApprovalRoutes(app: FastifyInstance, ctx: ProxyContext):
         status: query.status,
         keyId: query.key_id,
         label: query.label,
+        within: scopeOf(principalOf(request)),
         limit: query.limit,
         cursor: query.cursor,
       }),
@@ -35,16 +37,27 @@ export function registerApprovalRoutes(app: FastifyInstance, ctx: ProxyContext):
     return { data: page.data.map(approvalView), next_cursor: page.nextCursor };
   });
 
-  app.get('/v1/approvals/:id', admin, async (request) => {
-    const { id } = request.params as { id: string };
+  /** The approval, when the caller may see its key: an issuer only its own subtree's, else not found. */
+  const visibleApproval = async (request: FastifyRequest, id: string): Promise<ApprovalRecord> => {
     const approval = await ledger(() => ctx.store.getApproval(id));
     if (!approval) throw spendgateError('not_found', `No approval ${id}`);
-    return approvalView(approval);
+    const principal = principalOf(request);
+    if (principal.kind === 'issuer') {
+      const key = await ledger(() => ctx.store.getKey(approval.keyId));
+      assertInScope(principal, key?.budgetPath ?? [], { kind: 'approval', id });
+    }
+    return approval;
+  };
+
+  app.get('/v1/approvals/:id', admin, async (request) => {
+    const { id } = request.params as { id: string };
+    return approvalView(await visibleApproval(request, id));
   });
 
   app.post('/v1/approvals/:id/approve', admin, async (request) => {
     const { id } = request.params as { id: string };
     decisionBody(request);
+    await visibleApproval(request, id);
     const grant = newGrant();
     const result = await ledger(() =>
       ctx.store.decideApproval({
@@ -63,6 +76,7 @@ export function registerApprovalRoutes(app: FastifyInstance, ctx: ProxyContext):
   app.post('/v1/approvals/:id/deny', admin, async (request) => {
     const { id } = request.params as { id: string };
     decisionBody(request);
+    await visibleApproval(request, id);
     const result = await ledger(() => ctx.store.decideApproval({ id, decision: 'denied' }));
     const approval = decided(id, result);
     ctx.logger.info({ event: 'approval_denied', approval_id: id, key_id: approval.keyId }, 'call denied');

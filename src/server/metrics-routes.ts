@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireAdmin } from './admin-auth.js';
+import type { FastifyInstance } from 'fastify';
+import { adminGuard } from './admin-auth.js';
 import type { ProxyContext } from './context.js';
 import { registerLedgerGauges } from './metrics-gauges.js';
 
@@ -13,7 +13,7 @@ export function registerMetricsRoutes(app: FastifyInstance, ctx: ProxyContext): 
   const auth = ctx.config.SPENDGATE_METRICS_PUBLIC
     ? {}
     : {
-        onRequest: async (request: FastifyRequest) => requireAdmin(request, ctx.config.SPENDGATE_ADMIN_TOKEN),
+        onRequest: adminGuard(ctx, { issuers: false }),
       };
   app.get('/metrics', auth, async (_request, reply) => {
     const text = await registry.metrics();

@@ -6,6 +6,7 @@ import {
   listApprovalsQuery,
   listKeysQuery,
 } from './admin-schemas.js';
+import { budgetRouteDocs } from './openapi-budget-docs.js';
 import type { RouteDoc } from './openapi-route-doc.js';
 import { listReservationsQuery, resolveReservationBody } from './reservation-routes.js';
 
@@ -205,5 +206,6 @@ export const apiRouteDocs: readonly RouteDoc[] = [
   ...auditRouteDocs,
   ...reservationRouteDocs,
   ...approvalRouteDocs,
+  ...budgetRouteDocs,
   ...operationRouteDocs,
 ];

@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { spendgateError } from '../errors/index.js';
 import { microsToUsd, usdToMicros } from '../money.js';
-import { requireAdmin } from './admin-auth.js';
+import { adminGuard } from './admin-auth.js';
 import type { ProxyContext } from './context.js';
 import { jsonBody } from './json-body.js';
 import { ledger } from './ledger.js';
@@ -28,7 +28,7 @@ export const resolveReservationBody = z.strictObject({
  */
 export function registerReservationRoutes(app: FastifyInstance, ctx: ProxyContext): void {
   const admin = {
-    onRequest: async (request: FastifyRequest) => requireAdmin(request, ctx.config.SPENDGATE_ADMIN_TOKEN),
+    onRequest: adminGuard(ctx, { issuers: false }),
   };
 
   app.get('/v1/reservations', admin, async (request) => {

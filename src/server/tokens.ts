@@ -3,9 +3,23 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { basicCredentials, bearerToken } from '../vendors/shared/credentials.js';
 
 export const VAULT_TOKEN_PREFIX = 'vk_';
+export const ISSUER_TOKEN_PREFIX = 'it_';
 
 export function newKeyId(): string {
   return `key_${randomBytes(12).toString('hex')}`;
+}
+
+export function newBudgetId(): string {
+  return `bud_${randomBytes(12).toString('hex')}`;
+}
+
+export function newIssuerId(): string {
+  return `iss_${randomBytes(12).toString('hex')}`;
+}
+
+/** An issuer token: like a vault key, shown once and stored only as its SHA-256. */
+export function newIssuerToken(): string {
+  return `${ISSUER_TOKEN_PREFIX}${randomBytes(24).toString('base64url')}`;
 }
 
 /** 192 bits of randomness: shown to the caller once, stored only as its SHA-256. */

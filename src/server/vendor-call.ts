@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SpendgateError, spendgateError, type ErrorCode } from '../errors/index.js';
-import { formatUsd, microsToUsd } from '../money.js';
 import { isEndpointAllowed, parseEndpointRule, type EndpointRule } from '../policy/endpoint-allowlist.js';
 import { normalizePath } from '../policy/normalize-path.js';
 import type { KeyRecord, NewAuditRow, ReserveResult, Settlement } from '../store/types.js';
@@ -17,7 +16,7 @@ import { errorSummary } from './error-summary.js';
 import { sendRefusal } from './refusal.js';
 import { checkKeyMode } from './sandbox.js';
 import { digestsEqual, hashToken, vaultTokenFrom } from './tokens.js';
-import { remainingMicros } from './views.js';
+import { reserveRefusal } from './reserve-refusal.js';
 
 /** Response headers that describe one hop, or that the proxy sets itself; never copied back (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
@@ -36,7 +35,15 @@ const HOP_BY_HOP = new Set([
   'content-encoding',
 ]);
 
-const ADMIN_PREFIXES = ['/v1/keys', '/v1/audit', '/v1/reservations', '/v1/approvals', '/vault/'];
+const ADMIN_PREFIXES = [
+  '/v1/keys',
+  '/v1/audit',
+  '/v1/reservations',
+  '/v1/approvals',
+  '/v1/budgets',
+  '/v1/issuers',
+  '/vault/',
+];
 
 /** How a forwarded call's reservation ends. */
 type Finish =
@@ -250,6 +257,7 @@ export function createVendorCallHandler(ctx: ProxyContext) {
         instanceId: ctx.instanceId,
         requestId: state.requestId,
         approval,
+        budgeted: key.budgetId !== null,
         ...(idempotency === null ? {} : { idempotency: { key: idempotency, fingerprint } }),
       }),
     );
@@ -259,7 +267,7 @@ export function createVendorCallHandler(ctx: ProxyContext) {
       const call = { key, method, path, fingerprint: boundTo, account, amount };
       throw await approvalRequired(ctx, call);
     }
-    if (!reservation.ok) throw reserveRefusal(reservation, amount, key);
+    if (!reservation.ok) throw await reserveRefusal(ctx, reservation, amount, key);
     return reservation;
   }
 
@@ -474,70 +482,6 @@ function fingerprintOf(vendorRequest: VendorRequest): string {
     .update(`${vendorRequest.method} ${vendorRequest.path}?${vendorRequest.query}\n`)
     .update(vendorRequest.body)
     .digest('hex');
-}
-
-function reserveRefusal(
-  result: Extract<ReserveResult, { ok: false }>,
-  amount: number,
-  fallback: KeyRecord,
-): SpendgateError {
-  const key = result.key ?? fallback;
-  const details = { key_id: key.id };
-  switch (result.code) {
-    case 'key_invalid':
-      return spendgateError('key_invalid', 'Unknown vault key');
-    case 'key_revoked':
-      return spendgateError('key_revoked', `Key ${key.id} has been revoked`, details);
-    case 'key_expired':
-      return spendgateError('key_expired', `Key ${key.id} has expired`, details);
-    case 'idempotency_key_in_use':
-      return spendgateError(
-        'idempotency_key_in_use',
-        'A request with this Idempotency-Key is still in flight; retry once it has finished to get its result',
-        details,
-      );
-    case 'approval_required':
-      return spendgateError(
-        'approval_required',
-        `Key ${key.id} needs a person's approval for this call`,
-        details,
-      );
-    case 'approval_invalid':
-      return spendgateError(
-        'approval_invalid',
-        'Spendgate-Approval is not an approved, unused, unexpired grant for this key and this exact request',
-        details,
-      );
-    case 'idempotency_mismatch':
-      return spendgateError(
-        'idempotency_mismatch',
-        'This Idempotency-Key was already used with different parameters; use a new key for a different request',
-        details,
-      );
-    case 'per_call_limit_exceeded':
-      return spendgateError(
-        'per_call_limit_exceeded',
-        `This call needs ${formatUsd(amount)}, above the per-call limit of ${formatUsd(key.maxUsdPerCall ?? 0)} for key ${key.id}`,
-        { ...details, max_usd_per_call: microsToUsd(key.maxUsdPerCall ?? 0) },
-      );
-    case 'cap_exhausted': {
-      const daily = result.cap === 'daily_usd_cap';
-      const cap = (daily ? key.dailyUsdCap : key.usdCap) ?? 0;
-      const spent = daily ? key.spentToday : key.spent + key.reserved;
-      const remaining = remainingMicros(key) ?? 0;
-      return spendgateError(
-        'cap_exhausted',
-        `${daily ? 'Daily cap' : 'Cap'} of ${formatUsd(cap)} reached for key ${key.id} (${formatUsd(spent)} spent, this call needs ${formatUsd(amount)})`,
-        // reserved_usd > 0 means part of the cap is held by calls still in flight, and may come back.
-        {
-          ...details,
-          cap: result.cap,
-          remaining_usd: microsToUsd(remaining),
-          reserved_usd: microsToUsd(key.reserved),
-        },
-      );
-    }
-  }
 }
 
 function toSpendgateError(err: unknown, ctx: ProxyContext): SpendgateError {

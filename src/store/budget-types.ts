@@ -51,7 +51,8 @@ export interface BudgetQuery {
   readonly label?: string | undefined;
   readonly labelPrefix?: string | undefined;
   readonly parentId?: string | undefined;
-  readonly status?: BudgetStatus | undefined;
+  /** `expired`: active but past its expiry, as a read reports it; `active` leaves those out. */
+  readonly status?: BudgetStatus | 'expired' | undefined;
   /** Only budgets in this budget's subtree (itself included): an issuer token's scope. */
   readonly within?: string | undefined;
   readonly limit: number;
@@ -100,7 +101,30 @@ export interface IssuerRecord extends NewIssuer {
 
 export interface IssuerQuery {
   readonly budgetId?: string | undefined;
-  readonly status?: 'active' | 'revoked' | undefined;
+  /** As for budgets: `expired` is active but past its expiry, and `active` leaves those out. */
+  readonly status?: 'active' | 'revoked' | 'expired' | undefined;
   readonly limit: number;
   readonly cursor?: string | undefined;
+}
+
+/** The SQL condition for a reported status, over `alias.status` and `alias.expires_at` (NULL: never). */
+export function statusCondition(
+  alias: string,
+  status: 'active' | 'revoked' | 'expired',
+  now: string,
+): string {
+  if (status === 'revoked') return `${alias}.status = 'revoked'`;
+  const live = `(${alias}.expires_at IS NULL OR ${alias}.expires_at > ${now})`;
+  return `${alias}.status = 'active' AND ${status === 'active' ? live : `NOT ${live}`}`;
+}
+
+/** The same, in JavaScript, for the memory store. */
+export function hasStatus(
+  row: { readonly status: 'active' | 'revoked'; readonly expiresAt: number | null },
+  status: 'active' | 'revoked' | 'expired',
+  now: number,
+): boolean {
+  if (status === 'revoked') return row.status === 'revoked';
+  const live = row.expiresAt === null || row.expiresAt > now;
+  return row.status === 'active' && live === (status === 'active');
 }

@@ -22,9 +22,7 @@ interface StoredApproval {
 }
 
 /** Facts about the key an approval belongs to, looked up at read time so a listing shows the key's label. */
-export type KeyFacts = (
-  keyId: string,
-) => {
+export type KeyFacts = (keyId: string) => {
   readonly label: string | null;
   readonly vendor: string;
   readonly budgetPath: readonly string[];

@@ -1,6 +1,7 @@
 import type { Micros } from '../money.js';
 import { chainRefusal } from './budget-chain.js';
 import {
+  hasStatus,
   MAX_BUDGET_DEPTH,
   type BudgetQuery,
   type BudgetRecord,
@@ -100,7 +101,7 @@ export class MemoryBudgets {
   list(query: BudgetQuery): Page<BudgetRecord> {
     const before = query.cursor === undefined ? Infinity : Number(query.cursor);
     const matches = [...this.#budgets.values()]
-      .filter((row) => row.seq < before && budgetMatches(row, query))
+      .filter((row) => row.seq < before && budgetMatches(row, query, this.now()))
       .sort((a, b) => b.seq - a.seq);
     const page = matches.slice(0, query.limit);
     const last = page.at(-1);
@@ -201,7 +202,8 @@ export class MemoryBudgets {
         (row) =>
           row.seq < before &&
           (query.budgetId === undefined || row.issuer.budgetId === query.budgetId) &&
-          (query.status === undefined || row.status === query.status),
+          (query.status === undefined ||
+            hasStatus({ status: row.status, expiresAt: row.issuer.expiresAt }, query.status, this.now())),
       )
       .sort((a, b) => b.seq - a.seq);
     const page = matches.slice(0, query.limit);
@@ -254,13 +256,17 @@ export class MemoryBudgets {
   }
 }
 
-function budgetMatches(row: MutableBudget, query: BudgetQuery): boolean {
+function budgetMatches(row: MutableBudget, query: BudgetQuery, now: number): boolean {
   const { budget } = row;
   if (query.label !== undefined && budget.label !== query.label) return false;
   if (query.labelPrefix !== undefined && !(budget.label ?? '\u0000').startsWith(query.labelPrefix))
     return false;
   if (query.parentId !== undefined && budget.parentId !== query.parentId) return false;
-  if (query.status !== undefined && row.status !== query.status) return false;
+  if (
+    query.status !== undefined &&
+    !hasStatus({ status: row.status, expiresAt: row.budget.expiresAt }, query.status, now)
+  )
+    return false;
   if (query.within !== undefined && !row.path.includes(query.within)) return false;
   return true;
 }

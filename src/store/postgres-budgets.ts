@@ -9,6 +9,7 @@ import {
 } from './budget-row.js';
 import {
   MAX_BUDGET_DEPTH,
+  statusCondition,
   type BudgetQuery,
   type BudgetRecord,
   type BudgetRefusal,
@@ -118,7 +119,7 @@ export const postgresBudgets = {
     add(query.label, (p) => `b.label = ${p}::text`);
     add(query.labelPrefix, (p) => `starts_with(b.label, ${p}::text)`);
     add(query.parentId, (p) => `b.parent_id = ${p}::text`);
-    add(query.status, (p) => `b.status = ${p}::text`);
+    if (query.status !== undefined) where.push(statusCondition('b', query.status, NOW));
     add(query.within, (p) => `strpos(b.path, '/' || ${p}::text || '/') > 0`);
     const { rows } = await q<BudgetRow>(
       `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY b.seq DESC LIMIT $2::int`,
@@ -211,15 +212,18 @@ export const postgresBudgets = {
     return rows[0] ? toIssuerRecord(rows[0]) : null;
   },
 
-  async listIssuers(q: Query, query: IssuerQuery): Promise<Page<IssuerRecord>> {
+  async listIssuers(q: Query, query: IssuerQuery, clock: number | null): Promise<Page<IssuerRecord>> {
+    const status = query.status === undefined ? '' : `AND ${statusCondition('i', query.status, NOW)}`;
     const { rows } = await q<IssuerRow>(
-      `${ISSUER_SELECT} WHERE ($1::bigint IS NULL OR i.seq < $1::bigint)
-         AND ($2::text IS NULL OR i.budget_id = $2::text) AND ($3::text IS NULL OR i.status = $3::text)
+      `${ISSUER_SELECT} WHERE ($2::bigint IS NULL OR i.seq < $2::bigint)
+         AND ($3::text IS NULL OR i.budget_id = $3::text)
+         -- Names $1 (the clock) even when no status condition does, so that PostgreSQL knows its type.
+         AND ($1::bigint IS NULL OR true) ${status}
        ORDER BY i.seq DESC LIMIT $4::int`,
       [
+        clock,
         query.cursor === undefined ? null : Number(query.cursor),
         query.budgetId ?? null,
-        query.status ?? null,
         query.limit + 1,
       ],
     );

@@ -747,7 +747,7 @@ export class PostgresStore implements Store {
   }
 
   async listIssuers(query: IssuerQuery): Promise<Page<IssuerRecord>> {
-    return postgresBudgets.listIssuers(this.#pooled, query);
+    return postgresBudgets.listIssuers(this.#pooled, query, this.#clock());
   }
 
   async revokeIssuer(id: string): Promise<IssuerRecord | null> {

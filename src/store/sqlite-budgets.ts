@@ -9,6 +9,7 @@ import {
 } from './budget-row.js';
 import {
   MAX_BUDGET_DEPTH,
+  statusCondition,
   type BudgetQuery,
   type BudgetRecord,
   type BudgetRefusal,
@@ -89,7 +90,7 @@ export const sqliteBudgets = {
 
   list(sql: Sql, query: BudgetQuery, now: number): Page<BudgetRecord> {
     const where: string[] = [];
-    const params: Record<string, unknown> = { limit: query.limit + 1, today: utcDay(now) };
+    const params: Record<string, unknown> = { limit: query.limit + 1, today: utcDay(now), now };
     const add = (clause: string, name: string, value: unknown) => {
       if (value === undefined) return;
       where.push(clause);
@@ -99,7 +100,7 @@ export const sqliteBudgets = {
     add('b.label = @label', 'label', query.label);
     add('substr(b.label, 1, length(@prefix)) = @prefix', 'prefix', query.labelPrefix);
     add('b.parent_id = @parentId', 'parentId', query.parentId);
-    add('b.status = @status', 'status', query.status);
+    if (query.status !== undefined) where.push(statusCondition('b', query.status, '@now'));
     add(IN_SUBTREE, 'within', query.within);
     const text = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY b.seq DESC LIMIT @limit`;
     const rows = sql(text).all(params) as BudgetRow[];
@@ -195,15 +196,16 @@ export const sqliteBudgets = {
     return row ? toIssuerRecord(row) : null;
   },
 
-  listIssuers(sql: Sql, query: IssuerQuery): Page<IssuerRecord> {
+  listIssuers(sql: Sql, query: IssuerQuery, now: number): Page<IssuerRecord> {
+    const status = query.status === undefined ? '' : `AND ${statusCondition('i', query.status, '@now')}`;
     const rows = sql(
       `${ISSUER_SELECT} WHERE (@cursor IS NULL OR i.seq < @cursor)
-         AND (@budgetId IS NULL OR i.budget_id = @budgetId) AND (@status IS NULL OR i.status = @status)
+         AND (@budgetId IS NULL OR i.budget_id = @budgetId) ${status}
        ORDER BY i.seq DESC LIMIT @limit`,
     ).all({
       cursor: query.cursor === undefined ? null : Number(query.cursor),
       budgetId: query.budgetId ?? null,
-      status: query.status ?? null,
+      now,
       limit: query.limit + 1,
     }) as IssuerRow[];
     const page = rows.slice(0, query.limit);

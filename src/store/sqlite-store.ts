@@ -777,7 +777,7 @@ export class SqliteStore implements Store {
 
   async listIssuers(query: IssuerQuery): Promise<Page<IssuerRecord>> {
     this.#readYourWrites();
-    return sqliteBudgets.listIssuers((text) => this.#sql(text), query);
+    return sqliteBudgets.listIssuers((text) => this.#sql(text), query, this.#now());
   }
 
   async revokeIssuer(id: string): Promise<IssuerRecord | null> {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { NewBudget, NewIssuer, NewKey, Store } from '../../src/store/types.js';
+import type { KeyRecord, NewBudget, NewIssuer, NewKey, Store } from '../../src/store/types.js';
 
 const USD = 1_000_000;
 const HOUR = 3_600_000;
@@ -65,6 +65,13 @@ export function describeBudgetConformance(h: BudgetHarness): void {
       expect(rest.data.map((b) => b.id)).toEqual([root.id]);
       expect(rest.nextCursor).toBeNull();
       expect(await store.getBudget('bud_missing')).toBeNull();
+      // A budget past its expiry lists as expired, and no longer as active.
+      const short = await issue({ label: 'short', expiresAt: h.now() + 1000 });
+      h.advance(1000);
+      expect(await ids({ status: 'expired', limit: 10 })).toEqual([short.id]);
+      expect(await ids({ status: 'active', labelPrefix: 's', limit: 10 })).toEqual([]);
+      await store.revokeBudget(other.id);
+      expect(await ids({ status: 'revoked', limit: 10 })).toEqual([other.id]);
     });
 
     it('refuses a missing or inactive parent, a child that outlives it, and a ninth level, creating nothing', async () => {
@@ -298,6 +305,12 @@ export function describeBudgetConformance(h: BudgetHarness): void {
       expect((await store.listIssuers({ status: 'active', limit: 10 })).data.map((i) => i.id)).toEqual([
         b.id,
       ]);
+      const lapsing = await store.createIssuer(issuer({ expiresAt: h.now() + 10 }));
+      h.advance(10);
+      const listed = async (status: 'active' | 'expired') =>
+        (await store.listIssuers({ status, limit: 10 })).data.map((i) => i.id);
+      expect(await listed('expired')).toEqual([lapsing.id]);
+      expect(await listed('active')).toEqual([b.id]);
       expect(await store.getIssuer('iss_missing')).toBeNull();
     });
 
@@ -320,11 +333,10 @@ export function describeBudgetConformance(h: BudgetHarness): void {
       expect(refused.every((r) => !r.ok && r.code === 'cap_exhausted')).toBe(true);
       const store = h.store();
       expect((await store.getBudget(run.id))?.reserved).toBe(50 * USD);
-      const perKey = [
-        (await store.getKey(stripe.id))?.reserved ?? 0,
-        (await store.getKey(twilio.id))?.reserved ?? 0,
-      ];
-      expect(perKey[0] + perKey[1]).toBe(50 * USD);
+      const stripeHeld = (await store.getKey(stripe.id))?.reserved ?? 0;
+      const twilioHeld = (await store.getKey(twilio.id))?.reserved ?? 0;
+      const perKey = [stripeHeld, twilioHeld];
+      expect(stripeHeld + twilioHeld).toBe(50 * USD);
       expect(Math.max(...perKey)).toBeLessThanOrEqual(40 * USD);
     });
 
@@ -338,7 +350,7 @@ export function describeBudgetConformance(h: BudgetHarness): void {
       for (const run of runs) {
         for (let i = 0; i < 2; i += 1) leaves.push(await issue({ parentId: run.id, usdCap: 8 * USD }));
       }
-      const keys = [];
+      const keys: KeyRecord[] = [];
       for (const leaf of leaves) keys.push(await keyUnder(leaf.id, { usdCap: 100 * USD }));
       const all = stores();
       const results = await Promise.all(
