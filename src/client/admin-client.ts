@@ -179,6 +179,7 @@ export function createSpendgateClient(options: SpendgateClientOptions): Spendgat
           label_prefix: query.labelPrefix,
           status: query.status,
           vendor: query.vendor,
+          budget_id: query.budgetId,
           limit: query.limit,
           cursor: query.cursor,
         })}`,

@@ -78,6 +78,8 @@ export interface ListKeysQuery {
   readonly labelPrefix?: string | undefined;
   readonly status?: KeyStatus | undefined;
   readonly vendor?: string | undefined;
+  /** Only keys issued directly under this budget (`bud_…`). */
+  readonly budgetId?: string | undefined;
   readonly limit?: number | undefined;
   readonly cursor?: string | undefined;
 }

@@ -109,6 +109,11 @@ export const configSchema = z.object({
   SPENDGATE_MAX_BODY_BYTES: positiveInt.default(1_048_576),
   /** Longest TTL a key may be issued with. */
   SPENDGATE_MAX_TTL: duration('SPENDGATE_MAX_TTL').default(86_400_000),
+  /**
+   * Longest TTL a budget may be created with. Budgets are not credentials, so they may live much longer than
+   * keys: a tenant's monthly budget outlives every run's keys drawn from it.
+   */
+  SPENDGATE_MAX_BUDGET_TTL: duration('SPENDGATE_MAX_BUDGET_TTL').default(34_560_000_000),
   /** TTL for keys issued without `expires_in` or `expires_at`. */
   SPENDGATE_DEFAULT_TTL: duration('SPENDGATE_DEFAULT_TTL').default(3_600_000),
   /** How long a pending approval waits for a decision, and how long an approved grant then stays usable. */

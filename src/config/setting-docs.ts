@@ -35,6 +35,10 @@ export const SETTING_DOCS: Readonly<Record<string, SettingDoc>> = {
   SPENDGATE_RESEND_BASE_URL: { default: 'https://api.resend.com', description: 'where Resend calls go' },
   SPENDGATE_MAX_BODY_BYTES: { default: '1048576', description: 'largest request body read, in bytes' },
   SPENDGATE_MAX_TTL: { default: '24h', description: 'longest TTL a key may be issued with' },
+  SPENDGATE_MAX_BUDGET_TTL: {
+    default: '400d',
+    description: 'longest TTL a budget may be created with (budgets are not credentials)',
+  },
   SPENDGATE_DEFAULT_TTL: { default: '1h', description: 'TTL of a key issued without expires_in/expires_at' },
   SPENDGATE_DEFAULT_DAILY_USD_CAP: {
     default: 'none',

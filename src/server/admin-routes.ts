@@ -49,6 +49,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
           labelPrefix: query.label_prefix,
           status: query.status,
           vendor: query.vendor,
+          budgetId: query.budget_id,
           within: scopeOf(principalOf(request)),
           limit: query.limit,
           cursor: query.cursor,

@@ -53,6 +53,8 @@ export const listKeysQuery = z.strictObject({
   /** `expired`: active but past its expiry, as a read reports it; `active` leaves those out. */
   status: z.enum(['active', 'revoked', 'expired']).optional(),
   vendor: z.string().optional(),
+  /** Only keys issued directly under this budget. */
+  budget_id: z.string().optional(),
   limit,
   cursor,
 });

@@ -39,7 +39,7 @@ export function registerBudgetRoutes(app: FastifyInstance, ctx: ProxyContext): v
     const principal = principalOf(request);
     const body = validate(issueBudgetBody, jsonBody(request));
     const now = ctx.now();
-    const expiresAt = expiry(body, now, ctx);
+    const expiresAt = expiry(body, now, ctx, ctx.config.SPENDGATE_MAX_BUDGET_TTL);
     // An issuer's budgets always hang below its own: it cannot create a root.
     const parentId = body.parent_id ?? (principal.kind === 'issuer' ? principal.issuer.budgetId : null);
     if (parentId !== null) await checkBudget(ctx, principal, parentId, expiresAt, now, 'parent_id');

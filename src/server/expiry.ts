@@ -10,6 +10,8 @@ export function expiry(
   body: { expires_in?: string | number | undefined; expires_at?: string | undefined },
   now: number,
   ctx: ProxyContext,
+  /** The longest TTL allowed: keys' by default; budgets have their own. */
+  max = ctx.config.SPENDGATE_MAX_TTL,
 ): number {
   if (body.expires_in !== undefined && body.expires_at !== undefined) {
     throw spendgateError('bad_request', 'Give expires_in or expires_at, not both', { param: 'expires_at' });
@@ -31,7 +33,6 @@ export function expiry(
     ttl = Date.parse(body.expires_at) - now;
     if (ttl <= 0) throw spendgateError('bad_request', 'expires_at is in the past', { param: 'expires_at' });
   }
-  const max = ctx.config.SPENDGATE_MAX_TTL;
   if (ttl > max) {
     throw spendgateError('ttl_too_long', `The TTL exceeds the maximum of ${Math.floor(max / 1000)} seconds`, {
       param: body.expires_at !== undefined ? 'expires_at' : 'expires_in',

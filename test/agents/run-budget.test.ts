@@ -54,6 +54,9 @@ describe('a run with one budget across vendors', () => {
     expect(budget).toMatchObject({ usdCap: 3, label: 'run-budget-across', keys: 2 });
     // Keys expire with the budget: a key never outlives what it draws on.
     for (const key of run.keys) expect(key.expiresAt.getTime()).toBe(budget.expiresAt.getTime());
+    const listed = await stack.client.listKeys({ budgetId });
+    expect(listed.data.map((k) => k.id).sort()).toEqual(run.keys.map((k) => k.id).sort());
+    expect(listed.data.every((k) => k.budgetId === budgetId)).toBe(true);
     const [chargeTool, smsTool] = run.tools;
     const charges = await spendUntilRefused(chargeTool as never, (n) => order(n, 100), 2);
     expect(charges.ok).toBe(2);

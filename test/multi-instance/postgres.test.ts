@@ -193,6 +193,91 @@ describeWithPostgres('multi-instance: proxy processes sharing one PostgreSQL led
     }
   }, 90_000);
 
+  /** Creates a budget through `proxy`; each level must expire no later than its parent. */
+  const budget = async (proxy: ProxyProcess, fields: Record<string, unknown>): Promise<string> => {
+    const res = await http.admin(proxy.url, 'POST', '/v1/budgets', fields);
+    expect(res.status, res.text).toBe(201);
+    return res.json.id as string;
+  };
+  const budgetView = async (proxy: ProxyProcess, id: string) => {
+    const res = await http.admin(proxy.url, 'GET', `/v1/budgets/${id}`);
+    expect(res.status, res.text).toBe(200);
+    return res.json as Record<string, unknown>;
+  };
+
+  it('never passes any level of a three-level budget tree under 1,000 concurrent leaf calls over three processes', async () => {
+    dumpOutputOnFailure();
+    // Leaves allow 4 x 16 calls, runs 2 x 30, the tenant 50: the tenant binds, and must bind exactly.
+    const tenant = await budget(p1, { usd_cap: 250, expires_in: '1h', label: 'mi-tree-tenant' });
+    const runs = [
+      await budget(p2, { usd_cap: 150, parent_id: tenant, expires_in: '50m' }),
+      await budget(p3, { usd_cap: 150, parent_id: tenant, expires_in: '50m' }),
+    ];
+    const leaves: string[] = [];
+    for (const run of runs) {
+      for (let i = 0; i < 2; i += 1)
+        leaves.push(await budget(p1, { usd_cap: 80, parent_id: run, expires_in: '40m' }));
+    }
+    const tokens: string[] = [];
+    for (const leaf of leaves) {
+      tokens.push((await http.issueKey(p1.url, stripeKey({ budget_id: leaf, label: 'mi-tree' }))).token);
+    }
+    const proxies = [p1, p2, p3];
+    const total = 1000;
+    const responses = await Promise.all(
+      Array.from({ length: total }, (_, i) =>
+        http.paymentIntent(proxies[i % 3]!.url, tokens[i % tokens.length]!, PRICE_CENTS, `tree-${i}`),
+      ),
+    );
+    expect(tally(responses)).toEqual({ '200': 50, '429 cap_exhausted': total - 50 });
+    expect(responses.find((r) => r.status === 429)?.json).toMatchObject({
+      error: { code: 'cap_exhausted', budget_id: expect.stringMatching(/^bud_/) },
+    });
+    expect(upstreamProbes('tree-')).toHaveLength(50);
+    for (const proxy of proxies) {
+      expect(await budgetView(proxy, tenant)).toMatchObject({
+        spent_usd: 250,
+        reserved_usd: 0,
+        remaining_usd: 0,
+      });
+    }
+    const runSpend = await Promise.all(
+      runs.map(async (id) => (await budgetView(p2, id)).spent_usd as number),
+    );
+    expect(runSpend.reduce((a, b) => a + b, 0)).toBe(250);
+    for (const spent of runSpend) expect(spent).toBeLessThanOrEqual(150);
+    for (const leaf of leaves) expect((await budgetView(p3, leaf)).spent_usd).toBeLessThanOrEqual(80);
+  }, 120_000);
+
+  it('forwards no call that starts after a middle budget was revoked through another instance', async () => {
+    dumpOutputOnFailure();
+    const tenant = await budget(p1, { usd_cap: 100_000, expires_in: '1h', label: 'mi-tree-revoke' });
+    const middle = await budget(p1, { parent_id: tenant, expires_in: '50m' });
+    const sibling = await budget(p1, { parent_id: tenant, expires_in: '50m' });
+    const leaf = await budget(p1, { parent_id: middle, expires_in: '40m' });
+    const below = [
+      (await http.issueKey(p1.url, stripeKey({ budget_id: middle }))).token,
+      (await http.issueKey(p1.url, stripeKey({ budget_id: leaf }))).token,
+    ];
+    const beside = (await http.issueKey(p1.url, stripeKey({ budget_id: sibling }))).token;
+    const racing = Array.from({ length: 60 }, (_, i) =>
+      http.paymentIntent([p2, p3][i % 2]!.url, below[i % 2]!, PRICE_CENTS, `tree-rv-pre-${i}`),
+    );
+    const revoked = await http.admin(p1.url, 'DELETE', `/v1/budgets/${middle}`);
+    expect(revoked.status, revoked.text).toBe(200);
+    expect(revoked.json).toMatchObject({ status: 'revoked', revoked_keys: 2, revoked_budgets: 2 });
+    const after = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        http.paymentIntent([p2, p3][i % 2]!.url, below[i % 2]!, PRICE_CENTS, `tree-rv-post-${i}`),
+      ),
+    );
+    await Promise.all(racing);
+    expect(tally(after)).toEqual({ '401 key_revoked': 300 });
+    expect(upstreamProbes('tree-rv-post-')).toEqual([]);
+    const sideways = await http.paymentIntent(p3.url, beside, PRICE_CENTS, 'tree-rv-sibling');
+    expect(sideways.status, sideways.text).toBe(200);
+  }, 90_000);
+
   describe('an instance whose PostgreSQL goes away', () => {
     let relay: TcpRelay;
     let relayed: ProxyProcess;
