@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { MCP_CONFIG_NAMES } from '../../adapters/mcp/config.js';
+import { MCP_CONFIG_NAMES, MCP_SETTING_HELP, MCP_SWITCHES } from '../../adapters/mcp/config.js';
 
 /** `SPENDGATE_MCP_STRIPE_USD_CAP` → `--stripe-usd-cap`, `SPENDGATE_URL` → `--url`. */
 export function mcpFlagFor(name: string): string {
@@ -30,8 +30,20 @@ export function addMcpCommand(program: Command): void {
     .option('--http', 'serve Streamable HTTP on --host/--port, with a bearer token')
     .option('--config <file>', 'a JSON file whose keys are the SPENDGATE_MCP_* names');
   for (const name of MCP_CONFIG_NAMES) {
-    command.addOption(new Option(`${mcpFlagFor(name)} <value>`, `sets ${name}`));
+    // A switch takes no value: `--issuer-auth` is SPENDGATE_MCP_ISSUER_AUTH=true.
+    const flag = MCP_SWITCHES.includes(name) ? mcpFlagFor(name) : `${mcpFlagFor(name)} <value>`;
+    command.addOption(new Option(flag, `${MCP_SETTING_HELP[name]} (${name})`));
   }
+  command.addHelpText(
+    'after',
+    [
+      '',
+      'Every setting is also read from the environment and the --config file under its name.',
+      "SPENDGATE_ADMIN_TOKEN is best an issuer token (it_…): every session's keys then stay inside its budget.",
+      "With --http --issuer-auth, each client sends its own issuer token as the bearer, and its sessions'",
+      'keys are issued with that token.',
+    ].join('\n'),
+  );
   command.action(async (opts: Record<string, unknown>) => runMcp(opts));
 }
 

@@ -94,6 +94,8 @@ export const issueBudgetBody = z.strictObject({
   usd_cap: money.optional(),
   daily_usd_cap: money.optional(),
   max_usd_per_call: money.optional(),
+  /** Every key issued below this budget needs a person's approval for a call estimated above this. */
+  approval_above_usd: money.optional(),
   parent_id: z.string().min(1).max(64).optional(),
   label: label.optional(),
   metadata: metadata.optional(),

@@ -39,7 +39,10 @@ export function registerBudgetRoutes(app: FastifyInstance, ctx: ProxyContext): v
     const principal = principalOf(request);
     const body = validate(issueBudgetBody, jsonBody(request));
     const now = ctx.now();
-    const expiresAt = expiry(body, now, ctx, ctx.config.SPENDGATE_MAX_BUDGET_TTL);
+    const expiresAt = expiry(body, now, ctx, {
+      maxMs: ctx.config.SPENDGATE_MAX_BUDGET_TTL,
+      defaultCapMs: principal.kind === 'issuer' ? principal.issuer.maxTtlMs : null,
+    });
     // An issuer's budgets always hang below its own: it cannot create a root.
     const parentId = body.parent_id ?? (principal.kind === 'issuer' ? principal.issuer.budgetId : null);
     if (parentId !== null) await checkBudget(ctx, principal, parentId, expiresAt, now, 'parent_id');
@@ -60,6 +63,7 @@ export function registerBudgetRoutes(app: FastifyInstance, ctx: ProxyContext): v
         usdCap,
         dailyUsdCap,
         maxUsdPerCall: money(body.max_usd_per_call, 'max_usd_per_call'),
+        approvalAboveUsd: money(body.approval_above_usd, 'approval_above_usd'),
         createdAt: now,
         expiresAt,
       }),

@@ -10,13 +10,18 @@ export function expiry(
   body: { expires_in?: string | number | undefined; expires_at?: string | undefined },
   now: number,
   ctx: ProxyContext,
-  /** The longest TTL allowed: keys' by default; budgets have their own. */
-  max = ctx.config.SPENDGATE_MAX_TTL,
+  limits: {
+    /** The longest TTL allowed: keys' by default; budgets have their own. */
+    readonly maxMs?: number;
+    /** An issuer's `max_ttl`: a request that names no expiry gets at most this, instead of a refusal. */
+    readonly defaultCapMs?: number | null;
+  } = {},
 ): number {
+  const max = limits.maxMs ?? ctx.config.SPENDGATE_MAX_TTL;
   if (body.expires_in !== undefined && body.expires_at !== undefined) {
     throw spendgateError('bad_request', 'Give expires_in or expires_at, not both', { param: 'expires_at' });
   }
-  let ttl = ctx.config.SPENDGATE_DEFAULT_TTL;
+  let ttl = Math.min(ctx.config.SPENDGATE_DEFAULT_TTL, limits.defaultCapMs ?? Infinity);
   if (body.expires_in !== undefined) {
     const parsed = parseDurationMs(body.expires_in);
     if (parsed === null) {

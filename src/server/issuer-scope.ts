@@ -38,8 +38,17 @@ export function checkKeyCeilings(
     readonly dailyUsdCap: number | null;
     readonly ttlMs: number;
     readonly allowedEndpoints: readonly string[];
+    readonly connectedAccounts: readonly string[];
   },
 ): void {
+  // An issuer has no ceiling on connected accounts, so its keys act on the platform account only.
+  if (key.connectedAccounts.length > 0) {
+    throw scopeError(
+      issuer,
+      'connected_accounts',
+      `Issuer ${issuer.id} may not issue keys for connected accounts`,
+    );
+  }
   if (issuer.vendors !== null && !issuer.vendors.includes(key.vendor)) {
     throw scopeError(
       issuer,

@@ -7,6 +7,7 @@ import { principalOf, type AdminPrincipal } from './admin-auth.js';
 import { issueKeyBody } from './admin-schemas.js';
 import type { ProxyContext } from './context.js';
 import { expiry } from './expiry.js';
+import { readChain } from './budget-read.js';
 import { assertInScope, checkKeyCeilings } from './issuer-scope.js';
 import { jsonBody } from './json-body.js';
 import { ledger } from './ledger.js';
@@ -30,17 +31,22 @@ export function issueKeyHandler(ctx: ProxyContext) {
     const body = validate(issueKeyBody, jsonBody(request));
     checkVendor(ctx, body);
     const now = ctx.now();
-    const expiresAt = expiry(body, now, ctx);
-    const budgetId = body.budget_id ?? (principal.kind === 'issuer' ? principal.issuer.budgetId : undefined);
-    if (budgetId !== undefined) await checkBudget(ctx, principal, budgetId, expiresAt, now);
-    const caps = capsOf(ctx, body, budgetId !== undefined);
-    if (principal.kind === 'issuer') {
-      checkKeyCeilings(principal.issuer, {
+    const issuer = principal.kind === 'issuer' ? principal.issuer : null;
+    const expiresAt = expiry(body, now, ctx, { defaultCapMs: issuer?.maxTtlMs ?? null });
+    const budgetId = body.budget_id ?? issuer?.budgetId;
+    const chain =
+      budgetId === undefined
+        ? []
+        : await readChain(ctx.store, (await checkBudget(ctx, principal, budgetId, expiresAt, now)).path);
+    const caps = capsOf(ctx, body, budgetId !== undefined, chain);
+    if (issuer) {
+      checkKeyCeilings(issuer, {
         vendor: body.vendor,
         usdCap: caps.usdCap,
         dailyUsdCap: caps.dailyUsdCap,
         ttlMs: expiresAt - now,
         allowedEndpoints: body.allowed_endpoints,
+        connectedAccounts: body.connected_accounts ?? [],
       });
     }
     const token = newVaultToken();
@@ -88,7 +94,7 @@ function checkVendor(ctx: ProxyContext, body: IssueKeyBody): void {
  * The key's own caps. A key under a budget may have none (the budget caps it); any other key needs one, or
  * the configured default.
  */
-function capsOf(ctx: ProxyContext, body: IssueKeyBody, budgeted: boolean) {
+function capsOf(ctx: ProxyContext, body: IssueKeyBody, budgeted: boolean, chain: readonly BudgetRecord[]) {
   let dailyUsdCap = money(body.daily_usd_cap, 'daily_usd_cap');
   const usdCap = money(body.usd_cap, 'usd_cap');
   if (dailyUsdCap === null && usdCap === null && !budgeted) {
@@ -105,8 +111,20 @@ function capsOf(ctx: ProxyContext, body: IssueKeyBody, budgeted: boolean) {
     usdCap,
     dailyUsdCap,
     maxUsdPerCall: money(body.max_usd_per_call, 'max_usd_per_call'),
-    approvalAboveUsd: money(body.approval_above_usd, 'approval_above_usd'),
+    approvalAboveUsd: lowestThreshold([
+      money(body.approval_above_usd, 'approval_above_usd'),
+      ...chain.map((budget) => budget.approvalAboveUsd),
+    ]),
   };
+}
+
+/**
+ * A key below budgets with approval thresholds takes the lowest of its own and theirs. Budgets never change
+ * their thresholds, so the proxy checks the key's alone on every call, with no extra read.
+ */
+function lowestThreshold(thresholds: readonly (number | null)[]): number | null {
+  const set = thresholds.filter((t): t is number => t !== null);
+  return set.length === 0 ? null : Math.min(...set);
 }
 
 /** The budget a key (or child budget) is to draw from: it exists in scope, is active, and outlives it. */

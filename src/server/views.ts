@@ -127,6 +127,7 @@ export function budgetView(
     usd_cap: usd(budget.usdCap),
     daily_usd_cap: usd(budget.dailyUsdCap),
     max_usd_per_call: usd(budget.maxUsdPerCall),
+    approval_above_usd: usd(budget.approvalAboveUsd),
     status: budget.status === 'active' && budget.expiresAt <= now ? 'expired' : budget.status,
     depth: budget.path.length,
     created_at: iso(budget.createdAt),

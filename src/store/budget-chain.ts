@@ -1,3 +1,4 @@
+import { spendgateError, type SpendgateError } from '../errors/index.js';
 import type { Micros } from '../money.js';
 import type { BudgetRefusal } from './budget-types.js';
 import { capRefusal } from './cap-check.js';
@@ -57,4 +58,19 @@ export function chainRefusal(input: {
     if (refusal) return { budgetId: id, ...refusal };
   }
   return null;
+}
+
+/**
+ * What a store throws when the budget a key is issued under is gone, revoked or expired by the time the key
+ * is written, or would be outlived: the proxy checked it just before, so this is a race it lost (a revoke
+ * in between), and the key is not created.
+ */
+export function budgetGoneError(budgetId: string): SpendgateError {
+  return spendgateError(
+    'parent_inactive',
+    `Budget ${budgetId} is revoked or expired, or expires before this key`,
+    {
+      param: 'budget_id',
+    },
+  );
 }

@@ -13,6 +13,7 @@ export interface BudgetRow {
   usd_cap: Int | null;
   daily_usd_cap: Int | null;
   max_usd_per_call: Int | null;
+  approval_above_usd: Int | null;
   created_at: Int;
   expires_at: Int;
   status: 'active' | 'revoked';
@@ -32,7 +33,7 @@ export interface BudgetRow {
  */
 export function budgetSelect(today: string, keyTable: string): string {
   return `SELECT b.seq, b.id, b.parent_id, b.path, b.label, b.metadata, b.usd_cap, b.daily_usd_cap,
-      b.max_usd_per_call, b.created_at, b.expires_at, b.status, b.revoked_at, b.committed, b.reserved,
+      b.max_usd_per_call, b.approval_above_usd, b.created_at, b.expires_at, b.status, b.revoked_at, b.committed, b.reserved,
       b.uncertain, CASE WHEN b.day = ${today} THEN b.day_committed ELSE 0 END AS spent_today,
       (SELECT count(*) FROM ${keyTable} k WHERE k.budget_id = b.id) AS key_count,
       (SELECT count(*) FROM budgets c WHERE c.parent_id = b.id) AS child_count
@@ -52,6 +53,7 @@ export function toBudgetRecord(row: BudgetRow): BudgetRecord {
     usdCap: intOrNull(row.usd_cap),
     dailyUsdCap: intOrNull(row.daily_usd_cap),
     maxUsdPerCall: intOrNull(row.max_usd_per_call),
+    approvalAboveUsd: intOrNull(row.approval_above_usd),
     createdAt: int(row.created_at),
     expiresAt: int(row.expires_at),
     status: row.status,

@@ -15,12 +15,18 @@ export interface NewBudget {
   readonly usdCap: Micros | null;
   readonly dailyUsdCap: Micros | null;
   readonly maxUsdPerCall: Micros | null;
+  /**
+   * Keys issued below this budget take the lowest threshold of their own and their chain's: a call estimated
+   * above it needs a person's grant. Fixed at creation, like every cap of a budget.
+   */
+  readonly approvalAboveUsd?: Micros | null | undefined;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly expiresAt: number;
 }
 
 export interface BudgetRecord extends NewBudget {
+  readonly approvalAboveUsd: Micros | null;
   /** The budget's ancestors and itself, root first. */
   readonly path: readonly string[];
   readonly status: BudgetStatus;

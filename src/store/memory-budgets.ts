@@ -242,6 +242,7 @@ export class MemoryBudgets {
       if (other.budget.parentId === row.budget.id) childBudgets += 1;
     return {
       ...row.budget,
+      approvalAboveUsd: row.budget.approvalAboveUsd ?? null,
       metadata: { ...row.budget.metadata },
       path: [...row.path],
       status: row.status,

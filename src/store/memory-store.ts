@@ -4,6 +4,7 @@ import { systemClock, utcDay } from './clock.js';
 import { capRefusal } from './cap-check.js';
 import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryBudgets, type BudgetMove } from './memory-budgets.js';
+import { budgetGoneError } from './budget-chain.js';
 import { IDEMPOTENCY_WINDOW_MS } from './idempotency-window.js';
 import { REAPED, reapedAuditRow } from './reaped.js';
 import type {
@@ -106,6 +107,12 @@ export class MemoryStore implements Store {
   async issueKey(key: NewKey): Promise<KeyRecord> {
     if (this.#keys.has(key.id) || this.#byHash.has(key.tokenHash))
       throw new Error('duplicate key id or token');
+    if (key.budgetId) {
+      const budget = this.#budgets.get(key.budgetId);
+      const usable =
+        budget?.status === 'active' && budget.expiresAt > this.#now() && budget.expiresAt >= key.expiresAt;
+      if (!usable) throw budgetGoneError(key.budgetId);
+    }
     const row: MutableKey = {
       key: {
         ...key,

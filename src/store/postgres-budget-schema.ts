@@ -25,6 +25,7 @@ export const BUDGETS_MIGRATION = {
       usd_cap BIGINT,
       daily_usd_cap BIGINT,
       max_usd_per_call BIGINT,
+      approval_above_usd BIGINT,
       created_at BIGINT NOT NULL,
       expires_at BIGINT NOT NULL,
       status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
@@ -109,6 +110,7 @@ export const BUDGETS_MIGRATION = {
       v_now BIGINT := COALESCE(p_clock, floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint);
       v_pattern TEXT := '/' || p_id || '/';
       v_keys BIGINT;
+      v_late BIGINT;
       v_budgets BIGINT;
     BEGIN
       IF NOT EXISTS (SELECT 1 FROM budgets WHERE id = p_id) THEN
@@ -128,7 +130,17 @@ export const BUDGETS_MIGRATION = {
       UPDATE budgets SET status = 'revoked', revoked_at = v_now
         WHERE strpos(path, v_pattern) > 0 AND status <> 'revoked';
       GET DIAGNOSTICS v_budgets = ROW_COUNT;
-      RETURN QUERY SELECT true, v_budgets, v_keys;
+      -- A key inserted while this ran held its budget FOR SHARE, so the lock above waited for it to commit:
+      -- this second pass, a new snapshot, sees it. SKIP LOCKED keeps the one global lock order (a key that a
+      -- reservation holds right now is left alone; that reservation then finds its budget revoked and refuses).
+      UPDATE keys SET status = 'revoked', revoked_at = v_now
+        WHERE id IN (
+          SELECT k.id FROM keys k WHERE k.status <> 'revoked' AND k.id IN (
+            SELECT bk.key_id FROM budget_keys bk JOIN budgets b ON b.id = bk.budget_id
+            WHERE strpos(b.path, v_pattern) > 0)
+          FOR UPDATE OF k SKIP LOCKED);
+      GET DIAGNOSTICS v_late = ROW_COUNT;
+      RETURN QUERY SELECT true, v_budgets, v_keys + v_late;
     END
     $fn$;
 

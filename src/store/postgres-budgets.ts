@@ -75,8 +75,8 @@ export const postgresBudgets = {
     }
     await q(
       `INSERT INTO budgets (id, parent_id, path, depth, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-         created_at, expires_at, day)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12::date)`,
+         created_at, expires_at, day, approval_above_usd)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12::date, $13)`,
       [
         budget.id,
         budget.parentId,
@@ -90,6 +90,7 @@ export const postgresBudgets = {
         budget.createdAt,
         budget.expiresAt,
         utcDay(budget.createdAt),
+        budget.approvalAboveUsd ?? null,
       ],
     );
     const created = await this.get(q, budget.id, clock);

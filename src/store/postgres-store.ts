@@ -10,7 +10,7 @@ import { int, intOrNull, type Int } from './ledger-int.js';
 import { importPeer } from '../run/peer-import.js';
 import { migratePostgres } from './postgres-schema.js';
 import { REAPED, REPLACE_REAPED } from './reaped.js';
-import { decodePath } from './budget-chain.js';
+import { budgetGoneError, decodePath } from './budget-chain.js';
 import { postgresBudgets, BUDGET_MOVE } from './postgres-budgets.js';
 import type {
   AbandonInput,
@@ -213,8 +213,11 @@ export class PostgresStore implements Store {
            budget_path)
          SELECT $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14::date, $15, $16::text,
            (SELECT path FROM budgets WHERE id = $16::text)
-         -- A key under a budget that does not exist is not created (one() then throws): never unbudgeted.
-         WHERE $16::text IS NULL OR EXISTS (SELECT 1 FROM budgets WHERE id = $16::text)
+         -- The budget must be active, unexpired and outlive the key. FOR SHARE holds it so: a concurrent
+         -- revoke either comes first (no key), or waits for this insert and then revokes the key too.
+         WHERE $16::text IS NULL OR EXISTS (
+           SELECT 1 FROM budgets WHERE id = $16::text AND status = 'active' AND expires_at > ${NOW}
+             AND expires_at >= $13::bigint FOR SHARE)
          RETURNING ${KEY_COLUMNS}
        ), held AS (
          INSERT INTO budget_keys (budget_id, key_id) SELECT budget_id, id FROM ins WHERE budget_id IS NOT NULL
@@ -240,6 +243,7 @@ export class PostgresStore implements Store {
         key.budgetId ?? null,
       ],
     );
+    if (rows.length === 0 && key.budgetId) throw budgetGoneError(key.budgetId);
     return toRecord(one(rows));
   }
 

@@ -68,11 +68,12 @@ export const sqliteBudgets = {
     }
     sql(
       `INSERT INTO budgets (id, parent_id, path, depth, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-         created_at, expires_at, day)
+         approval_above_usd, created_at, expires_at, day)
        VALUES (@id, @parentId, @path, @depth, @label, @metadata, @usdCap, @dailyUsdCap, @maxUsdPerCall,
-         @createdAt, @expiresAt, @day)`,
+         @approvalAboveUsd, @createdAt, @expiresAt, @day)`,
     ).run({
       ...budget,
+      approvalAboveUsd: budget.approvalAboveUsd ?? null,
       path: encodePath(path),
       depth: path.length,
       metadata: JSON.stringify(budget.metadata),

@@ -115,6 +115,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     usd_cap INTEGER,
     daily_usd_cap INTEGER,
     max_usd_per_call INTEGER,
+    approval_above_usd INTEGER,
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     status TEXT NOT NULL DEFAULT 'active',

@@ -8,7 +8,7 @@ import { reapedAuditRow, REPLACE_REAPED } from './reaped.js';
 import { importPeer, type PeerSpec } from '../run/peer-import.js';
 import { sqliteApprovals } from './sqlite-approvals.js';
 import { sqliteBudgets } from './sqlite-budgets.js';
-import { decodePath } from './budget-chain.js';
+import { budgetGoneError, decodePath } from './budget-chain.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import type {
   AbandonInput,
@@ -242,23 +242,30 @@ export class SqliteStore implements Store {
   }
 
   async issueKey(key: NewKey): Promise<KeyRecord> {
-    this.#sql(
+    // One statement: the budget is checked (active, unexpired, not outlived) and its path copied in the same
+    // step as the insert, so a revoke of the budget from any process is either before (no key) or after (the
+    // revoke sees the key).
+    const inserted = this.#sql(
       `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
            allowed_endpoints, connected_accounts, approval_above_usd, created_at, expires_at, day, budget_id,
            budget_path)
-         VALUES (@id, @tokenHash, @vendor, @label, @metadata, @usdCap, @dailyUsdCap, @maxUsdPerCall,
+         SELECT @id, @tokenHash, @vendor, @label, @metadata, @usdCap, @dailyUsdCap, @maxUsdPerCall,
            @allowedEndpoints, @connectedAccounts, @approvalAboveUsd, @createdAt, @expiresAt, @day, @budgetId,
-           @budgetPath)`,
+           (SELECT path FROM budgets WHERE id = @budgetId)
+         WHERE @budgetId IS NULL OR EXISTS (
+           SELECT 1 FROM budgets WHERE id = @budgetId AND status = 'active' AND expires_at > @now
+             AND expires_at >= @expiresAt)`,
     ).run({
       ...key,
       approvalAboveUsd: key.approvalAboveUsd ?? null,
       budgetId: key.budgetId ?? null,
-      budgetPath: key.budgetId ? sqliteBudgets.pathOf((text) => this.#sql(text), key.budgetId) : null,
+      now: this.#now(),
       metadata: JSON.stringify(key.metadata),
       allowedEndpoints: JSON.stringify(key.allowedEndpoints),
       connectedAccounts: JSON.stringify(key.connectedAccounts),
       day: utcDay(key.createdAt),
     });
+    if (inserted.changes === 0 && key.budgetId) throw budgetGoneError(key.budgetId);
     return this.#mustGet(key.id);
   }
 

@@ -174,20 +174,27 @@ export function describeBudgetConformance(h: BudgetHarness): void {
       expect(await store.getBudget(root.id)).toMatchObject({ spentToday: USD, reserved: 6 * USD });
     });
 
-    it('refuses every key below an expired budget', async () => {
+    it('refuses to issue a key under a revoked or expired budget, or one it would outlive', async () => {
       const store = h.store();
-      const root = await issue({ expiresAt: h.now() + 2 * HOUR });
-      const leaf = await issue({ parentId: root.id, expiresAt: h.now() + HOUR });
-      // The proxy never issues a key that outlives its budget; the store still refuses on the budget's expiry.
-      const key = await keyUnder(leaf.id, { expiresAt: h.now() + 2 * HOUR });
-      const rootKey = await keyUnder(root.id, { expiresAt: h.now() + 2 * HOUR });
+      const leaf = await issue({ expiresAt: h.now() + HOUR });
+      await expect(keyUnder(leaf.id, { expiresAt: h.now() + HOUR + 1 })).rejects.toMatchObject({
+        code: 'parent_inactive',
+      });
+      const fits = await keyUnder(leaf.id, { expiresAt: h.now() + HOUR });
+      expect(fits.budgetId).toBe(leaf.id);
+      const revoked = await issue();
+      await store.revokeBudget(revoked.id);
+      await expect(keyUnder(revoked.id)).rejects.toMatchObject({ code: 'parent_inactive' });
       h.advance(HOUR);
-      expect(await store.reserve({ keyId: key.id, amount: 0 })).toMatchObject({
+      await expect(keyUnder(leaf.id, { expiresAt: h.now() })).rejects.toMatchObject({
+        code: 'parent_inactive',
+      });
+      // The key expired with its budget: no call below an expired budget is admitted.
+      expect(await store.reserve({ keyId: fits.id, amount: 0 })).toMatchObject({
         ok: false,
         code: 'key_expired',
-        budgetId: leaf.id,
       });
-      expect((await store.reserve({ keyId: rootKey.id, amount: USD })).ok).toBe(true);
+      expect((await store.listKeys({ budgetId: revoked.id, limit: 10 })).data).toEqual([]);
     });
 
     it('revokes a subtree, its keys and nothing else, once, and refuses every call below it afterwards', async () => {
