@@ -12,6 +12,9 @@
  * a `tool-approval-request` in the result, a `tool-approval-response` in the next call's messages);
  * `approvalRequests` and `approvalResponses` read and answer them.
  *
+ * `subAgentTool` is a tool whose `execute` runs a nested `generateText` under a child of a run you hold
+ * (`withRun`, a budget with `usdCap`), so the sub-agent can never spend more than its parent has left.
+ *
  * @module
  */
 export { createSpendgateClient, type SpendgateClient } from '../../src/client/index.js';
@@ -36,5 +39,6 @@ export {
 } from './approval-requests.js';
 export { budgetRefused } from './stop.js';
 export { streamTextWithBudget, type BudgetedTextStream, type StreamTextWithBudgetOptions } from './stream.js';
+export { subAgentTool, type SubAgentToolOptions } from './sub-agent.js';
 export { aiSdkTools, type AiSdkToolsOptions } from './tools.js';
 export * from '../shared/core-exports.js';

@@ -13,6 +13,9 @@
  * For a LangGraph graph of your own: `langchainTools(run)` in a `ToolNode`, with `spendgateCallbackHandler(run)`
  * ending the run when the graph's root run ends.
  *
+ * Subagents: `subAgentTool` invokes a nested `createAgent` agent under a child of a run you hold (`withRun`, a
+ * budget with `usdCap`); `runMiddleware(run)` gives the parent that run's tools and ends its loop on a refusal.
+ *
  * @module
  */
 export { createSpendgateClient, type SpendgateClient } from '../../src/client/index.js';
@@ -20,5 +23,13 @@ export { type BudgetStop, type LoopOptions, type OnRunEnd, type RunEnd } from '.
 export { type SpendgateApprovalRequest } from './approval.js';
 export { SpendgateCallbackHandler, spendgateCallbackHandler } from './callback-handler.js';
 export { spendgateMiddleware, type SpendgateMiddlewareOptions, type SpendgateState } from './middleware.js';
+export {
+  runMiddleware,
+  subAgentTool,
+  type RunMiddleware,
+  type RunMiddlewareOptions,
+  type SubAgent,
+  type SubAgentToolOptions,
+} from './sub-agent.js';
 export { langchainTools } from './tools.js';
 export * from '../shared/core-exports.js';

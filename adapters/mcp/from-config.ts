@@ -22,13 +22,20 @@ export function mcpOptionsFromConfig(
   const vendors = enabledVendors(config);
   const caps: Record<string, VendorCaps> = {};
   for (const vendor of vendors) caps[vendor] = capsFor(config, vendor);
+  // A client's issuer token gets a client exactly like the configured one, but for its token.
+  const clientFor = (adminToken: string) =>
+    createSpendgateClient({ baseUrl: config.SPENDGATE_URL, adminToken });
+  const sessionUsdCap = config.SPENDGATE_MCP_SESSION_USD_CAP;
+  const parentBudgetId = config.SPENDGATE_MCP_PARENT_BUDGET;
   const serve: McpServeOptions = {
-    client: createSpendgateClient({
-      baseUrl: config.SPENDGATE_URL,
-      adminToken: config.SPENDGATE_ADMIN_TOKEN,
-    }),
-    // The budget takes seconds; the config holds milliseconds.
-    budget: { ttl: Math.ceil(config.SPENDGATE_MCP_TTL / 1000), caps },
+    client: clientFor(config.SPENDGATE_ADMIN_TOKEN),
+    budget: {
+      // The budget takes seconds; the config holds milliseconds.
+      ttl: Math.ceil(config.SPENDGATE_MCP_TTL / 1000),
+      caps,
+      ...(sessionUsdCap === undefined ? {} : { usdCap: sessionUsdCap }),
+      ...(parentBudgetId === undefined ? {} : { parentBudgetId }),
+    },
     tools: vendors.map((vendor) => toolFor(config, vendor)),
     idleTimeoutMs: config.SPENDGATE_MCP_IDLE_TIMEOUT,
     ...(extra.log ? { log: extra.log } : {}),
@@ -38,8 +45,10 @@ export function mcpOptionsFromConfig(
     transport: 'http',
     serve,
     http: {
-      // Checked present by loadMcpConfig for the HTTP transport.
-      token: config.SPENDGATE_MCP_TOKEN ?? '',
+      // loadMcpConfig checked that there is one of the two.
+      ...(config.SPENDGATE_MCP_TOKEN === undefined ? {} : { token: config.SPENDGATE_MCP_TOKEN }),
+      issuerAuth: config.SPENDGATE_MCP_ISSUER_AUTH,
+      ...(config.SPENDGATE_MCP_ISSUER_AUTH ? { issuerClient: clientFor } : {}),
       host: config.SPENDGATE_MCP_HOST,
       port: config.SPENDGATE_MCP_PORT,
       allowedOrigins: config.SPENDGATE_MCP_ALLOWED_ORIGINS,

@@ -1,14 +1,23 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { ISSUER_TOKEN_PREFIX } from './issuer-auth.js';
 
 export interface HttpGuardOptions {
-  /** The bearer token clients must present. */
-  readonly token: string;
+  /** The shared bearer token clients may present (`SPENDGATE_MCP_TOKEN`). */
+  readonly token?: string | undefined;
+  /**
+   * Whether a bearer that is an issuer token (`it_…`) passes here. It is only the token's shape: the server
+   * checks it with the proxy when a session opens, and ties the session to it.
+   */
+  readonly issuerAuth?: boolean | undefined;
   /** Browser origins allowed to connect. A request with any other `Origin` is refused. */
   readonly allowedOrigins: readonly string[];
   /** Host names the `Host` header may name; `null` accepts any (a server deliberately bound beyond loopback). */
   readonly allowedHostnames: readonly string[] | null;
 }
+
+/** Which kind of bearer a request presented: the shared token, or a client's own issuer token. */
+export type BearerKind = 'shared' | 'issuer';
 
 /** Why a request was refused, as the HTTP answer to give. */
 export interface GuardRefusal {
@@ -18,6 +27,7 @@ export interface GuardRefusal {
 }
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
 
 /** The `Host` names to accept for a bind address: loopback names for a loopback bind, otherwise any. */
 export function hostnamesFor(bindHost: string): readonly string[] | null {
@@ -27,9 +37,10 @@ export function hostnamesFor(bindHost: string): readonly string[] | null {
 
 /**
  * The checks every HTTP request passes before it reaches the MCP transport, in the MCP spec's order:
- * `Origin` (and `Host`) against DNS rebinding, then the bearer token. The token is compared in constant
- * time, and it is never used for anything else: it authorises a client to this server, and no vendor or
- * proxy ever sees it.
+ * `Origin` (and `Host`) against DNS rebinding, then the bearer token. The shared token is compared in
+ * constant time, and it is never used for anything else: it authorises a client to this server, and no
+ * vendor or proxy ever sees it. An issuer token (with `issuerAuth`) passes on its shape here; it goes to the
+ * proxy's admin API only, never to a vendor.
  */
 export function checkRequest(headers: IncomingHttpHeaders, options: HttpGuardOptions): GuardRefusal | null {
   const origin = headers.origin;
@@ -39,19 +50,37 @@ export function checkRequest(headers: IncomingHttpHeaders, options: HttpGuardOpt
   if (options.allowedHostnames && !options.allowedHostnames.includes(hostnameOf(headers.host ?? ''))) {
     return { status: 403, message: 'Forbidden: this Host is not allowed' };
   }
-  if (!bearerMatches(headers.authorization, options.token)) {
-    return {
-      status: 401,
-      message: 'Unauthorized: send Authorization: Bearer <SPENDGATE_MCP_TOKEN>',
-      headers: { 'www-authenticate': 'Bearer realm="spendgate-mcp"' },
-    };
+  if (bearerKind(headers.authorization, options) === null) {
+    return unauthorized(
+      options.issuerAuth
+        ? 'Unauthorized: send Authorization: Bearer <your issuer token (it_…)>'
+        : 'Unauthorized: send Authorization: Bearer <SPENDGATE_MCP_TOKEN>',
+    );
   }
   return null;
 }
 
+/** A 401 with the challenge the MCP spec's authorization section asks for. */
+export function unauthorized(message: string, error?: 'invalid_token'): GuardRefusal {
+  const challenge = `Bearer realm="spendgate-mcp"${error ? `, error="${error}"` : ''}`;
+  return { status: 401, message, headers: { 'www-authenticate': challenge } };
+}
+
+/** The shared token if it matches; else an issuer token's shape, when allowed; else `null`. */
+export function bearerKind(authorization: string | undefined, options: HttpGuardOptions): BearerKind | null {
+  if (options.token !== undefined && bearerMatches(authorization, options.token)) return 'shared';
+  if (options.issuerAuth && bearerOf(authorization)?.startsWith(ISSUER_TOKEN_PREFIX)) return 'issuer';
+  return null;
+}
+
+/** The token of an `Authorization: Bearer …` header, or `null`. */
+export function bearerOf(authorization: string | undefined): string | null {
+  return BEARER.exec(authorization ?? '')?.[1] ?? null;
+}
+
 /** Constant-time comparison: both sides are hashed first, so neither the length nor a prefix leaks. */
 export function bearerMatches(authorization: string | undefined, token: string): boolean {
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');
+  const match = BEARER.exec(authorization ?? '');
   const presented = createHash('sha256')
     .update(match?.[1] ?? '')
     .digest();

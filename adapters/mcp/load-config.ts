@@ -66,6 +66,16 @@ export function hasCap(config: McpConfig, vendor: McpVendor): boolean {
   return config[`${prefix}_USD_CAP`] !== undefined || config[`${prefix}_DAILY_USD_CAP`] !== undefined;
 }
 
+/**
+ * Whether each session draws from a budget of its own (`SPENDGATE_MCP_SESSION_USD_CAP`, or one created under
+ * `SPENDGATE_MCP_PARENT_BUDGET`): that budget caps every vendor together, so a vendor needs no cap of its own.
+ */
+export function hasSessionBudget(config: McpConfig): boolean {
+  return (
+    config.SPENDGATE_MCP_SESSION_USD_CAP !== undefined || config.SPENDGATE_MCP_PARENT_BUDGET !== undefined
+  );
+}
+
 export function capPrefix(vendor: McpVendor) {
   return `SPENDGATE_MCP_${vendor.toUpperCase() as Uppercase<McpVendor>}` as const;
 }
@@ -73,19 +83,22 @@ export function capPrefix(vendor: McpVendor) {
 /** Rules across settings: each fails start-up rather than the first session. */
 function checkConsistency(config: McpConfig): void {
   const vendors = enabledVendors(config);
+  const budgeted = hasSessionBudget(config);
   if (vendors.length === 0) {
     throw configError(
       'SPENDGATE_MCP_VENDORS',
-      'No vendor to spend with: set a cap such as SPENDGATE_MCP_STRIPE_USD_CAP (--stripe-usd-cap)',
+      budgeted
+        ? 'No vendor to spend with: with a session budget and no vendor cap, name the vendors in SPENDGATE_MCP_VENDORS (--vendors stripe,twilio)'
+        : 'No vendor to spend with: set a cap such as SPENDGATE_MCP_STRIPE_USD_CAP (--stripe-usd-cap)',
     );
   }
   for (const vendor of vendors) {
-    // An uncapped session key is exactly what spendgate exists to prevent.
-    if (!hasCap(config, vendor)) {
+    // An uncapped session key is exactly what spendgate exists to prevent; a session budget caps it.
+    if (!budgeted && !hasCap(config, vendor)) {
       const name = `${capPrefix(vendor)}_USD_CAP`;
       throw configError(
         name,
-        `${vendor} is enabled but has no cap: set ${name} or ${capPrefix(vendor)}_DAILY_USD_CAP`,
+        `${vendor} is enabled but has no cap: set ${name} or ${capPrefix(vendor)}_DAILY_USD_CAP, or a session budget (SPENDGATE_MCP_SESSION_USD_CAP)`,
       );
     }
   }
@@ -99,13 +112,25 @@ function checkConsistency(config: McpConfig): void {
     );
   }
   if (config.SPENDGATE_MCP_TRANSPORT === 'http') {
-    if (!config.SPENDGATE_MCP_TOKEN) {
-      throw configError('SPENDGATE_MCP_TOKEN', 'SPENDGATE_MCP_TOKEN is required with the HTTP transport');
+    if (!config.SPENDGATE_MCP_TOKEN && !config.SPENDGATE_MCP_ISSUER_AUTH) {
+      throw configError(
+        'SPENDGATE_MCP_TOKEN',
+        'SPENDGATE_MCP_TOKEN is required with the HTTP transport, unless SPENDGATE_MCP_ISSUER_AUTH is on',
+      );
     }
     // A client holding the MCP token would otherwise hold the admin token too.
-    if (config.SPENDGATE_MCP_TOKEN === config.SPENDGATE_ADMIN_TOKEN) {
+    if (
+      config.SPENDGATE_MCP_TOKEN !== undefined &&
+      config.SPENDGATE_MCP_TOKEN === config.SPENDGATE_ADMIN_TOKEN
+    ) {
       throw configError('SPENDGATE_MCP_TOKEN', 'SPENDGATE_MCP_TOKEN must differ from SPENDGATE_ADMIN_TOKEN');
     }
+  } else if (config.SPENDGATE_MCP_ISSUER_AUTH) {
+    // On stdio the client sends no bearer: the server's own SPENDGATE_ADMIN_TOKEN is the one to scope.
+    throw configError(
+      'SPENDGATE_MCP_ISSUER_AUTH',
+      'SPENDGATE_MCP_ISSUER_AUTH works with the HTTP transport only; on stdio, give SPENDGATE_ADMIN_TOKEN an issuer token',
+    );
   }
 }
 

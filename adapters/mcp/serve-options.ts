@@ -11,10 +11,15 @@ export interface McpServeOptions {
   /**
    * Caps, TTL and metadata for each session's keys (each session gets its own keys and its own caps). A
    * vendor's `approvalAboveUsd` goes on its key: the proxy refuses a call priced above it without a
-   * person's grant, which the session asks for through MCP elicitation.
+   * person's grant, which the session asks for through MCP elicitation. `usdCap` gives each session one
+   * budget across every vendor (created when the session starts, revoked when it ends), and
+   * `parentBudgetId` creates every session's budget under an existing one (a tenant's).
    */
   readonly budget: SessionBudget;
-  /** The spend tools on offer; only those whose vendor has a cap in `budget` are listed. */
+  /**
+   * The spend tools on offer; only those whose vendor has a cap in `budget` are listed, or all of them when
+   * the session has a budget of its own (`budget.usdCap` or `budget.parentBudgetId`).
+   */
   readonly tools: readonly SpendTool[];
   /** Where tools send vendor calls. @default client.baseUrl */
   readonly proxyUrl?: string;
@@ -35,7 +40,7 @@ export function resolveServeOptions(options: McpServeOptions): ResolvedServeOpti
   if (tools.length === 0) {
     throw spendgateError(
       'cap_required',
-      'The budget has no cap for the vendor of any tool, so no tool can be served',
+      'The budget has no cap for the vendor of any tool (nor a usdCap or parentBudgetId for the session), so no tool can be served',
       {
         param: 'budget.caps',
       },

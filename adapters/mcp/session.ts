@@ -1,4 +1,5 @@
 import type { SpendgateClient } from '../../src/client/index.js';
+import { SpendgateError } from '../../src/errors/index.js';
 import { createRun, type Run, type RunBudget, type RunKey } from '../../src/run/index.js';
 import {
   resultForInactiveRun,
@@ -8,6 +9,7 @@ import {
   type ToolCall,
   type ToolResult,
 } from '../../src/tools/index.js';
+import type { IssuerCheck } from './issuer-auth.js';
 
 /** A session's budget: the run's, minus the label, which is always `mcp-<session id>`. */
 export type SessionBudget = Omit<RunBudget, 'label'>;
@@ -30,6 +32,18 @@ export interface McpSessionOptions {
   readonly onClosed?: ((reason: SessionCloseReason) => void) | undefined;
   /** One line per lifecycle event, never a secret. */
   readonly log?: ((line: string) => void) | undefined;
+  /**
+   * Checked before every tool call, for a session whose `client` holds a credential that may be withdrawn
+   * while the session is open (an MCP client's own issuer token). `refused` ends the session's spending
+   * for good: its keys are revoked and every later call gets a non-retryable `key_revoked`. `unknown`
+   * refuses that one call, sending nothing.
+   */
+  readonly checkAuthority?: ((signal?: AbortSignal) => Promise<IssuerCheck>) | undefined;
+  /**
+   * Revokes the session's keys when `client` no longer can (its issuer token was revoked): the server's
+   * own client, by the session's `mcp_session_id` metadata. Without it, such keys lapse at their TTL.
+   */
+  readonly fallbackClient?: SpendgateClient | undefined;
 }
 
 /**
@@ -48,6 +62,9 @@ export class McpSession {
   #inFlight = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  /** Set once `checkAuthority` was refused: the session spends nothing more. */
+  #authorityLost: Promise<string> | undefined;
+  #revoking: Promise<string> | undefined;
 
   constructor(options: McpSessionOptions) {
     this.#options = options;
@@ -64,6 +81,9 @@ export class McpSession {
   /** Issues the session's keys, once; after a failed start, tries again. Rejects once the session is closing. */
   start(): Promise<Run> {
     if (this.#closing) return Promise.reject(new Error(`MCP session ${this.id} is closed`));
+    if (this.#authorityLost) {
+      return Promise.reject(new Error(`MCP session ${this.id} lost its spending authority`));
+    }
     if (this.#run?.state !== 'failed' && this.#starting) return this.#starting;
     const { client, budget, tools, proxyUrl, log } = this.#options;
     const run = createRun({
@@ -83,30 +103,42 @@ export class McpSession {
 
   /** Runs one spend tool under the session's keys. Never throws for a spend outcome. */
   call(name: string, input: unknown, call: ToolCall): Promise<ToolResult> {
-    return this.withTool(name, (tool) => tool.execute(input, call));
+    return this.withTool(name, (tool) => tool.execute(input, call), call.signal);
   }
 
   /**
    * Hands `body` the session's bound tool `name` (starting the run if needed). The session counts as busy
    * until `body` settles, so a person taking minutes to approve a call does not idle the session out.
    */
-  async withTool(name: string, body: (tool: RunTool) => Promise<ToolResult>): Promise<ToolResult> {
-    if (this.#closing) return resultForInactiveRun('ended');
-    this.#enter();
-    try {
+  withTool(
+    name: string,
+    body: (tool: RunTool) => Promise<ToolResult>,
+    signal?: AbortSignal,
+  ): Promise<ToolResult> {
+    return this.#busy(signal, async () => {
       // A failed start is not thrown here: the run's own tools answer it with `run_not_started`.
       await this.start().catch(() => undefined);
       const tool = this.#run?.tools.find((candidate) => candidate.name === name);
       if (!tool) return resultForUnexpectedError(name);
-      return await body(tool);
-    } finally {
-      this.#leave();
-    }
+      return body(tool);
+    });
+  }
+
+  /**
+   * Hands `body` the active run (starting it if needed); a run that could not start, or a session that has
+   * ended, is answered without calling it.
+   */
+  withRun(body: (run: Run) => Promise<ToolResult>, signal?: AbortSignal): Promise<ToolResult> {
+    return this.#busy(signal, async () => {
+      const run = await this.start().catch(() => undefined);
+      if (run?.state !== 'active') return resultForInactiveRun(this.#inactive() ? 'ended' : 'failed');
+      return body(run);
+    });
   }
 
   /** The keys of the active run (starting it if needed), or `null` when it has none. */
   async activeKeys(): Promise<readonly RunKey[] | null> {
-    if (this.#closing) return null;
+    if (this.#inactive()) return null;
     this.#enter();
     try {
       const run = await this.start().catch(() => undefined);
@@ -114,6 +146,48 @@ export class McpSession {
     } finally {
       this.#leave();
     }
+  }
+
+  /** Whether the session has ended, or lost its authority: either way it spends nothing more. */
+  #inactive(): boolean {
+    return this.#closing !== undefined || this.#authorityLost !== undefined;
+  }
+
+  /** Runs `body` with the session counted busy, once the session's authority is confirmed. */
+  async #busy(signal: AbortSignal | undefined, body: () => Promise<ToolResult>): Promise<ToolResult> {
+    if (this.#inactive()) return resultForInactiveRun('ended');
+    this.#enter();
+    try {
+      const refusal = await this.#confirmAuthority(signal);
+      return refusal ?? (await body());
+    } finally {
+      this.#leave();
+    }
+  }
+
+  /** `null` when the call may go ahead; otherwise what the model gets instead, nothing having been sent. */
+  async #confirmAuthority(signal: AbortSignal | undefined): Promise<ToolResult | null> {
+    const check = this.#options.checkAuthority;
+    if (!check) return null;
+    const answer = await check(signal);
+    if (answer.status === 'valid') return this.#inactive() ? resultForInactiveRun('ended') : null;
+    if (answer.status === 'unknown') {
+      return {
+        ok: false,
+        error: answer.code,
+        retryable: answer.retryable,
+        message: `spendgate could not confirm this session's spending authority (${answer.code}); nothing was sent.`,
+      };
+    }
+    this.#authorityLost ??= this.#loseAuthority(answer.code);
+    await this.#authorityLost;
+    return resultForInactiveRun('ended');
+  }
+
+  async #loseAuthority(code: string): Promise<string> {
+    const outcome = await this.#revokeKeys();
+    this.#options.log?.(`session ${this.id}: the proxy refused its token (${code}); ${outcome}`);
+    return outcome;
   }
 
   /** Records traffic on the session: the idle clock starts again. */
@@ -129,17 +203,47 @@ export class McpSession {
 
   async #close(reason: SessionCloseReason): Promise<void> {
     clearTimeout(this.#idleTimer);
-    const run = this.#run;
-    // A revoke that fails after retries is reported, not thrown: the keys still lapse at their TTL.
-    const outcome =
-      !run || run.state === 'failed'
-        ? 'no keys were active'
-        : await run.end().then(
-            () => 'keys revoked',
-            (err: unknown) => `revoking failed (${message(err)}); the keys lapse at their TTL`,
-          );
+    const outcome = await this.#revokeKeys();
     this.#options.log?.(`session ${this.id}: closed (${reason}); ${outcome}`);
     this.#options.onClosed?.(reason);
+  }
+
+  /** Ends the run, once; what happened, for the log. Never throws: the keys' TTL is the backstop. */
+  #revokeKeys(): Promise<string> {
+    this.#revoking ??= this.#endRun();
+    return this.#revoking;
+  }
+
+  async #endRun(): Promise<string> {
+    // A start in flight settles first, so that what it issues is revoked too.
+    await this.#starting?.catch(() => undefined);
+    const run = this.#run;
+    if (!run || run.state === 'failed') return 'no keys were active';
+    try {
+      await run.end();
+      return 'keys revoked';
+    } catch (err) {
+      const fallback = this.#options.fallbackClient;
+      if (!fallback) return `revoking failed (${message(err)}); the keys lapse at their TTL`;
+      const why = SpendgateError.isInstance(err) ? err.code : 'an error';
+      return this.#revokeWith(fallback, run).then(
+        (revoked) =>
+          `the session's own token could not revoke its keys (${why}); the server's token revoked ${revoked}`,
+        (again: unknown) =>
+          `revoking failed (${message(err)}), and with the server's token (${message(again)}); the keys lapse at their TTL`,
+      );
+    }
+  }
+
+  /** The session's budget (if any) and every key carrying its `mcp_session_id`, with another client. */
+  async #revokeWith(client: SpendgateClient, run: Run): Promise<number> {
+    if (run.budgetId !== undefined) {
+      await client.revokeBudget(run.budgetId).catch((err: unknown) => {
+        if (!(SpendgateError.isInstance(err) && err.code === 'not_found')) throw err;
+      });
+    }
+    const { revoked } = await client.revokeKeys({ metadata: { mcp_session_id: this.id } });
+    return revoked;
   }
 
   #enter(): void {

@@ -11,6 +11,9 @@
  * with `result.interruptions`, the app decides with `result.state.approve()` / `reject()`, and `resume()`
  * goes on under the same keys; `pendingSpendApprovals` lists the paused spend calls for an approval UI.
  *
+ * Sub-agents spend under a child of a run you hold (`withRun`, a budget with `usdCap`): `subAgentTool` is
+ * `agent.asTool()` with a child run per call, and `budgetedHandoff` a handoff whose target spends under one.
+ *
  * @module
  */
 export { createSpendgateClient, type SpendgateClient } from '../../src/client/index.js';
@@ -43,5 +46,12 @@ export {
   type BudgetedStream,
   type StreamAgentWithBudgetOptions,
 } from './stream-agent.js';
+export {
+  budgetedHandoff,
+  subAgentTool,
+  type BudgetedHandoff,
+  type BudgetedHandoffOptions,
+  type SubAgentToolOptions,
+} from './sub-agent.js';
 export { openaiAgentsTools } from './tools.js';
 export * from '../shared/core-exports.js';

@@ -6,6 +6,7 @@ export {
   createRun,
   startRun,
   withRun,
+  type ChildRunOptions,
   type Run,
   type RunBudget,
   type RunOptions,

@@ -119,6 +119,7 @@ export class Run {
   /** Set for a child run: its budget is created under the parent's. */
   readonly #parent: Run | undefined;
   readonly #children = new Set<Run>();
+  #childCount = 0;
   #budget: RunBudgetRef | undefined;
 
   constructor(options: RunOptions, parent?: Run) {
@@ -159,7 +160,9 @@ export class Run {
    * `budget.parentBudgetId`).
    */
   child(options: ChildRunOptions): Run {
-    const n = this.#children.size + 1;
+    // Counted over the run's life (ended children detach), so every child's label is its own.
+    this.#childCount += 1;
+    const n = this.#childCount;
     const child = new Run(
       {
         ...this.#options,

@@ -4,7 +4,7 @@ import type { IssuerRecord } from '../store/types.js';
 import { basicCredentials, bearerToken } from '../vendors/shared/credentials.js';
 import type { ProxyContext } from './context.js';
 import { ledger } from './ledger.js';
-import { hashToken, ISSUER_TOKEN_PREFIX, secretsEqual, VAULT_TOKEN_PREFIX } from './tokens.js';
+import { digestsEqual, hashToken, ISSUER_TOKEN_PREFIX, secretsEqual, VAULT_TOKEN_PREFIX } from './tokens.js';
 
 /** Who is calling an admin route: the operator (admin token) or an issuer scoped to one budget's subtree. */
 export type AdminPrincipal =
@@ -60,8 +60,11 @@ export function principalOf(request: FastifyRequest): AdminPrincipal {
 
 /** The issuer a token names, read from the ledger on every request: a revoke takes effect at once. */
 async function activeIssuer(ctx: ProxyContext, token: string): Promise<IssuerRecord> {
-  const issuer = await ledger(() => ctx.store.findIssuerByTokenHash(hashToken(token)));
-  if (!issuer) throw spendgateError('unauthorized', 'Invalid issuer token');
+  const tokenHash = hashToken(token);
+  const issuer = await ledger(() => ctx.store.findIssuerByTokenHash(tokenHash));
+  // The lookup is by hash; the comparison that decides is constant-time, as for vault keys.
+  if (!issuer || !digestsEqual(issuer.tokenHash, tokenHash))
+    throw spendgateError('unauthorized', 'Invalid issuer token');
   if (issuer.status === 'revoked')
     throw spendgateError('issuer_revoked', `Issuer ${issuer.id} has been revoked`, { issuer_id: issuer.id });
   if (issuer.expiresAt !== null && issuer.expiresAt <= ctx.now())

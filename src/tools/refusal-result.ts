@@ -47,8 +47,10 @@ export function resultForRefusal(
 ): ToolFailure {
   const remaining = usdField(refusal.details.remaining_usd);
   const reserved = usdField(refusal.details.reserved_usd);
+  // Which budget refused (a run's, a parent's, a tenant's), when it was a budget and not the key itself.
+  const budgetId = typeof refusal.details.budget_id === 'string' ? refusal.details.budget_id : null;
   if (refusal.code === 'cap_exhausted' && reserved !== null && reserved > 0) {
-    return heldByCallsInFlight(refusal, reserved, remaining, context);
+    return withBudget(heldByCallsInFlight(refusal, reserved, remaining, context), budgetId);
   }
   const reason = STOP_REASONS[refusal.code];
   if (!reason) {
@@ -58,13 +60,20 @@ export function resultForRefusal(
       message: `spendgate refused the call (${refusal.message}). Do not retry it as it is; report this to the user.`,
     });
   }
-  return failure({
-    error: refusal.code,
-    retryable: false,
-    ...(refusal.code === 'cap_exhausted' ? { budget: 'spent' } : {}),
-    message: `${reason} (${refusal.message}). ${STOP_AND_REPORT}`,
-    ...(remaining === null ? {} : { remaining_budget_usd: remaining }),
-  });
+  return withBudget(
+    failure({
+      error: refusal.code,
+      retryable: false,
+      ...(refusal.code === 'cap_exhausted' ? { budget: 'spent' } : {}),
+      message: `${reason} (${refusal.message}). ${STOP_AND_REPORT}`,
+      ...(remaining === null ? {} : { remaining_budget_usd: remaining }),
+    }),
+    budgetId,
+  );
+}
+
+function withBudget(result: ToolFailure, budgetId: string | null): ToolFailure {
+  return budgetId === null ? result : { ...result, budget_id: budgetId };
 }
 
 function heldByCallsInFlight(
@@ -81,7 +90,7 @@ function heldByCallsInFlight(
     reserved_usd: reserved,
     ...(remaining === null ? {} : { remaining_budget_usd: remaining }),
     retry_after_seconds: wait,
-    message: `This call does not fit the budget right now: $${reserved} of it is held by calls still in flight on this run's key (${refusal.message}). Nothing was charged for this call. If one of those calls fails, its money comes back: wait until they have finished (at most ${wait} s), then you may call ${context.toolName} once more. If that is refused too, stop and report it to the user.`,
+    message: `This call does not fit the budget right now: $${reserved} of it is held by calls still in flight on this run's ${typeof refusal.details.budget_id === 'string' ? 'budget' : 'key'} (${refusal.message}). Nothing was charged for this call. If one of those calls fails, its money comes back: wait until they have finished (at most ${wait} s), then you may call ${context.toolName} once more. If that is refused too, stop and report it to the user.`,
   });
 }
 

@@ -41,7 +41,9 @@ export interface AgentStack {
 }
 
 /** Starts fake Stripe, Twilio and Resend upstreams and a proxy with an in-memory store pointed at them. */
-export async function startAgentStack(): Promise<AgentStack> {
+export async function startAgentStack(
+  options: { readonly overrides?: Readonly<Record<string, unknown>> } = {},
+): Promise<AgentStack> {
   const fakes = {
     stripe: createFakeStripe({ secretKey: STRIPE_SECRET }),
     twilio: createFakeTwilio({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN }),
@@ -65,6 +67,7 @@ export async function startAgentStack(): Promise<AgentStack> {
       SPENDGATE_TWILIO_BASE_URL: served.twilio.url,
       RESEND_API_KEY: RESEND_KEY,
       SPENDGATE_RESEND_BASE_URL: served.resend.url,
+      ...options.overrides,
     },
   });
   const proxy = await startProxy({ config });

@@ -26,12 +26,17 @@ export async function connectStdio(options: {
   flags: readonly string[];
   /** A client of the test's own (one declaring elicitation, say). @default a plain SDK client */
   client?: Client;
+  /** The server's SPENDGATE_ADMIN_TOKEN (an issuer token, say). @default the stack's admin token */
+  adminToken?: string;
 }): Promise<StdioSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: ['--import', 'tsx', 'src/cli/bin.ts', 'mcp', '--stdio', ...options.flags],
     cwd: REPO_ROOT,
-    env: { SPENDGATE_URL: options.proxyUrl, SPENDGATE_ADMIN_TOKEN: STACK_ADMIN_TOKEN },
+    env: {
+      SPENDGATE_URL: options.proxyUrl,
+      SPENDGATE_ADMIN_TOKEN: options.adminToken ?? STACK_ADMIN_TOKEN,
+    },
     stderr: 'pipe',
   });
   let stderr = '';
@@ -69,6 +74,39 @@ export async function chargeUntilRefused(client: Client, max: number): Promise<C
   }
   return results;
 }
+
+/**
+ * One raw MCP POST with exactly these headers (fetch): the status, the `WWW-Authenticate` challenge and the
+ * body's text, for the refusals the SDK's client only reports as an error code.
+ */
+export async function postMcp(
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+): Promise<{ status: number; challenge: string | null; text: string }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  // A 200 may be an SSE stream that stays open: read only what a refusal sends.
+  const text = res.status === 200 ? '' : await res.text();
+  if (res.status === 200) await res.body?.cancel();
+  return { status: res.status, challenge: res.headers.get('www-authenticate'), text };
+}
+
+/** An `initialize` request as a client sends it first. */
+export const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
 
 /** Polls `check` until it returns true, at most `attempts` times; returns whether it did. */
 export async function eventually(

@@ -7,6 +7,8 @@ import {
   createSpendgateMcpServer,
   McpSession,
   sessionTools,
+  type IssuerCheck,
+  type SessionBudget,
 } from '../../adapters/mcp/index.js';
 import type { SpendgateClient } from '../../src/client/index.js';
 import { spendgateError } from '../../src/errors/index.js';
@@ -28,15 +30,23 @@ afterAll(async () => {
   await stack.close();
 });
 
-async function openSession(options: { client?: SpendgateClient; usdCap?: number } = {}) {
+async function openSession(
+  options: {
+    client?: SpendgateClient;
+    usdCap?: number;
+    budget?: SessionBudget;
+    checkAuthority?: () => Promise<IssuerCheck>;
+  } = {},
+) {
   const admin = options.client ?? stack.client;
   const session = new McpSession({
     id: `test-${Math.random().toString(36).slice(2)}`,
     client: admin,
-    budget: { ttl: '5m', caps: { stripe: { usdCap: options.usdCap ?? 50 } } },
+    budget: options.budget ?? { ttl: '5m', caps: { stripe: { usdCap: options.usdCap ?? 50 } } },
     tools: [chargeCustomerTool()],
     proxyUrl: stack.proxyUrl,
     idleTimeoutMs: 60_000,
+    checkAuthority: options.checkAuthority,
   });
   const server = createSpendgateMcpServer({
     tools: sessionTools({
@@ -135,5 +145,69 @@ describe('an MCP session', () => {
     expect((await stack.client.listKeys({ label: open.session.label, status: 'active' })).data).toHaveLength(
       0,
     );
+  });
+
+  it('every session budget is created under the parent budget, so sessions together stop at what it has left', async () => {
+    const tenant = await stack.client.createBudget({ usdCap: 15, label: 'mcp-tenant', expiresIn: '1h' });
+    const budget: SessionBudget = { ttl: '5m', parentBudgetId: tenant.id, caps: {} };
+    const [a, b] = [await openSession({ budget }), await openSession({ budget })];
+    try {
+      expect(
+        bodyOf(await a.client.callTool({ name: 'charge_customer', arguments: CHARGE_10 })),
+      ).toMatchObject({
+        ok: true,
+      });
+      const refused = bodyOf(await b.client.callTool({ name: 'charge_customer', arguments: CHARGE_10 }));
+      expect(refused).toMatchObject({ ok: false, error: 'cap_exhausted', retryable: false });
+      const report = bodyOf(await b.client.callTool({ name: 'spendgate_budget', arguments: {} })) as {
+        budget: { id: string; parent_id: string; usd_cap: null; remaining_usd: number };
+      };
+      expect(report.budget).toMatchObject({ parent_id: tenant.id, usd_cap: null, remaining_usd: 5 });
+      await Promise.all([a.close(), b.close()]);
+      expect((await stack.client.getBudget(report.budget.id)).status).toBe('revoked');
+      expect((await stack.client.getBudget(tenant.id)).status).toBe('active');
+      expect((await stack.client.listBudgets({ parentId: tenant.id, status: 'active' })).data).toEqual([]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('checks its authority before each call: unknown refuses that call, refused ends its spending for good', async () => {
+    const answers: IssuerCheck[] = [
+      { status: 'valid' },
+      { status: 'unknown', code: 'upstream_unreachable', retryable: true },
+      { status: 'refused', code: 'issuer_revoked' },
+    ];
+    let asked = 0;
+    const open = await openSession({
+      checkAuthority: () => Promise.resolve(answers[Math.min(asked++, answers.length - 1)] as IssuerCheck),
+    });
+    try {
+      const before = stack.charges();
+      expect(
+        bodyOf(await open.client.callTool({ name: 'charge_customer', arguments: CHARGE_10 })),
+      ).toMatchObject({
+        ok: true,
+      });
+      const unknown = bodyOf(await open.client.callTool({ name: 'charge_customer', arguments: CHARGE_10 }));
+      expect(unknown).toMatchObject({ ok: false, error: 'upstream_unreachable', retryable: true });
+      expect(stack.charges() - before).toBe(1);
+      const [key] = (await stack.client.listKeys({ label: open.session.label })).data;
+      expect(key?.status).toBe('active');
+
+      const refused = bodyOf(await open.client.callTool({ name: 'charge_customer', arguments: CHARGE_10 }));
+      expect(refused).toMatchObject({ ok: false, error: 'key_revoked', retryable: false });
+      expect((await stack.client.getKey(key?.id ?? '')).status).toBe('revoked');
+      // No further check is needed to know: every later call is answered at once, and nothing restarts.
+      const askedSoFar = asked;
+      const later = bodyOf(await open.client.callTool({ name: 'spendgate_budget', arguments: {} }));
+      expect(later).toMatchObject({ ok: false, error: 'key_revoked', retryable: false });
+      expect(asked).toBe(askedSoFar);
+      expect(await open.session.activeKeys()).toBeNull();
+      expect(stack.charges() - before).toBe(1);
+      expect((await stack.client.listKeys({ label: open.session.label, status: 'active' })).data).toEqual([]);
+    } finally {
+      await open.close();
+    }
   });
 });

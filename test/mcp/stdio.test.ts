@@ -82,6 +82,108 @@ describe('spendgate mcp --stdio', () => {
     expect(session.stderr()).not.toContain('received SIGTERM');
   });
 
+  it("with an issuer token as SPENDGATE_ADMIN_TOKEN, the session's key lands in the issuer's budget and is revoked at close", async () => {
+    const tenant = await stack.client.createBudget({
+      usdCap: 50,
+      label: 'mcp-stdio-tenant',
+      expiresIn: '2h',
+    });
+    const issuer = await stack.client.createIssuer({
+      budgetId: tenant.id,
+      vendors: ['stripe'],
+      maxKeyUsdCap: 10,
+      maxTtl: '2h',
+    });
+    const session = await connectStdio({
+      proxyUrl: stack.proxyUrl,
+      flags: ['--stripe-usd-cap', '5'],
+      adminToken: issuer.token,
+    });
+    let keyId: string | undefined;
+    try {
+      const result = await session.client.callTool({ name: 'charge_customer', arguments: CHARGE_1 });
+      expect(bodyOf(result)).toMatchObject({ ok: true, remaining_budget_usd: 4 });
+      const [key] = await activeSessionKeys();
+      keyId = key?.id;
+      // Read with the admin token: the key sits directly under the issuer's budget, with its own $5 cap.
+      expect(key).toMatchObject({ budgetId: tenant.id, usdCap: 5 });
+      expect((await stack.client.getBudget(tenant.id)).spentUsd).toBe(1);
+      const budget = await session.client.callTool({ name: 'spendgate_budget', arguments: {} });
+      expect(bodyOf(budget)).toMatchObject({ ok: true, vendors: [{ vendor: 'stripe', spent_usd: 1 }] });
+      expect(JSON.stringify({ result, budget })).not.toContain(issuer.token);
+    } finally {
+      await session.client.close();
+    }
+    const revoked = await eventually(
+      async () => (await stack.client.getKey(keyId ?? '')).status === 'revoked',
+    );
+    expect(revoked, session.stderr()).toBe(true);
+    expect(session.stderr()).not.toContain(issuer.token);
+  });
+
+  it('a session budget (--session-usd-cap) caps Stripe and Twilio together, is reported, and is revoked at close', async () => {
+    const session = await connectStdio({
+      proxyUrl: stack.proxyUrl,
+      // No vendor has a cap of its own: the session's $3 budget caps both.
+      flags: ['--session-usd-cap', '3', '--vendors', 'stripe,twilio', '--sms-from', '+15005550006'],
+    });
+    let budgetId = '';
+    let keyIds: string[] = [];
+    try {
+      const { tools } = await session.client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(['charge_customer', 'send_sms', 'spendgate_budget']);
+      const charge = (amount: number) =>
+        session.client.callTool({
+          name: 'charge_customer',
+          arguments: { customer: 'cus_ada', amount, currency: 'usd', description: `Charge ${amount}` },
+        });
+      expect(bodyOf(await charge(295))).toMatchObject({ ok: true });
+      // $0.05 is left for texts (about $0.0083 each): a bounded loop until the shared budget refuses.
+      let texts = 0;
+      let refusal: Record<string, unknown> | undefined;
+      for (let n = 0; n < 30 && !refusal; n += 1) {
+        const body = bodyOf(
+          await session.client.callTool({
+            name: 'send_sms',
+            arguments: { to: '+15558675310', body: `Your code is ${n}` },
+          }),
+        );
+        if (body.ok) texts += 1;
+        else refusal = body;
+      }
+      expect(texts).toBeGreaterThan(0);
+      expect(refusal).toMatchObject({ error: 'cap_exhausted', retryable: false });
+      // Stripe has budget of its own no more: the one cap is shared.
+      expect(bodyOf(await charge(100))).toMatchObject({
+        ok: false,
+        error: 'cap_exhausted',
+        retryable: false,
+      });
+
+      const report = bodyOf(await session.client.callTool({ name: 'spendgate_budget', arguments: {} })) as {
+        budget: { id: string; usd_cap: number; spent_usd: number; held_usd: number; parent_id: null };
+        vendors: { vendor: string }[];
+      };
+      expect(report.budget).toMatchObject({ usd_cap: 3, parent_id: null, held_usd: 0 });
+      expect(report.budget.spent_usd).toBeGreaterThan(2.95);
+      expect(report.budget.spent_usd).toBeLessThanOrEqual(3);
+      expect(report.vendors.map((v) => v.vendor).sort()).toEqual(['stripe', 'twilio']);
+      budgetId = report.budget.id;
+      const keys = (await stack.client.listKeys({ labelPrefix: 'mcp-', status: 'active' })).data.filter(
+        (key) => key.budgetId === budgetId,
+      );
+      expect(keys.map((k) => k.vendor).sort()).toEqual(['stripe', 'twilio']);
+      keyIds = keys.map((k) => k.id);
+    } finally {
+      await session.client.close();
+    }
+    const revoked = await eventually(
+      async () => (await stack.client.getBudget(budgetId)).status === 'revoked',
+    );
+    expect(revoked, session.stderr()).toBe(true);
+    for (const id of keyIds) expect((await stack.client.getKey(id)).status).toBe('revoked');
+  });
+
   it('SIGTERM (server shutdown) revokes the key before the process exits', async () => {
     const session = await connectStdio({ proxyUrl: stack.proxyUrl, flags: ['--stripe-usd-cap', '5'] });
     try {
