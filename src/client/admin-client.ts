@@ -41,6 +41,7 @@ import {
   keyPageWire,
   keyWithSpendWire,
   revokedBudgetWire,
+  revokedIssuerWire,
   revokedWire,
 } from './wire.js';
 
@@ -311,7 +312,7 @@ export function createSpendgateClient(options: SpendgateClientOptions): Spendgat
       return { data: page.data, nextCursor: page.next_cursor };
     },
     revokeIssuer: (id, opts) =>
-      call(revokedWire, {
+      call(revokedIssuerWire, {
         method: 'DELETE',
         path: `/v1/issuers/${encodeURIComponent(id)}`,
         signal: opts?.signal,

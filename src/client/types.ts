@@ -43,6 +43,8 @@ export interface VaultKey {
   readonly vendor: string;
   /** The budget the key draws from; `null` for a key with caps of its own only (and from older proxies). */
   readonly budgetId: string | null;
+  /** The issuer whose token issued the key (`iss_…`); revoking that issuer revoked the key too. */
+  readonly issuerId: string | null;
   readonly label: string | null;
   readonly metadata: Readonly<Record<string, string>>;
   readonly usdCap: number | null;
@@ -298,4 +300,6 @@ export interface RevokedIssuer {
   readonly id: string;
   readonly status: 'revoked';
   readonly revokedAt: Date;
+  /** Keys the issuer's token had issued, revoked with it by this call. */
+  readonly revokedKeys: number;
 }

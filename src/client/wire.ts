@@ -8,6 +8,7 @@ import type {
   IssuedVaultKey,
   Issuer,
   RevokedBudget,
+  RevokedIssuer,
   RevokedKey,
   VaultKey,
   VaultKeyWithSpend,
@@ -26,6 +27,7 @@ const keyFields = {
   vendor: z.string(),
   // Optional: a proxy from before budgets does not send it.
   budget_id: z.string().nullable().optional(),
+  issuer_id: z.string().nullable().optional(),
   label: z.string().nullable(),
   metadata: z.record(z.string(), z.string()),
   usd_cap: usd,
@@ -46,6 +48,7 @@ const toKey = (k: KeyWire): VaultKey => ({
   id: k.id,
   vendor: k.vendor,
   budgetId: k.budget_id ?? null,
+  issuerId: k.issuer_id ?? null,
   label: k.label,
   metadata: k.metadata,
   usdCap: k.usd_cap,
@@ -93,6 +96,21 @@ export const revokedWire = z
   .transform((r): RevokedKey => ({ id: r.id, status: r.status, revokedAt: r.revoked_at }));
 
 export const bulkRevokedWire = z.object({ revoked: z.number().int() });
+
+export const revokedIssuerWire = z
+  .object({
+    id: z.string(),
+    status: z.literal('revoked'),
+    revoked_at: date,
+    // Optional: a proxy from before keys were revoked with their issuer does not send it.
+    revoked_keys: z.number().int().optional(),
+  })
+  .transform((r): RevokedIssuer => ({
+    id: r.id,
+    status: r.status,
+    revokedAt: r.revoked_at,
+    revokedKeys: r.revoked_keys ?? 0,
+  }));
 
 export const auditRowWire = z
   .object({

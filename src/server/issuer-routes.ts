@@ -76,10 +76,16 @@ export function registerIssuerRoutes(app: FastifyInstance, ctx: ProxyContext): v
 
   app.delete('/v1/issuers/:id', admin, async (request) => {
     const { id } = request.params as { id: string };
-    const issuer = await ledger(() => ctx.store.revokeIssuer(id));
-    if (!issuer) throw spendgateError('not_found', `No issuer ${id}`);
-    ctx.logger.info({ event: 'issuer_revoked', issuer_id: id }, 'issuer revoked');
-    return { id, status: 'revoked', revoked_at: new Date(issuer.revokedAt ?? ctx.now()).toISOString() };
+    const result = await ledger(() => ctx.store.revokeIssuer(id));
+    if (!result) throw spendgateError('not_found', `No issuer ${id}`);
+    const { issuer, revokedKeys } = result;
+    ctx.logger.info({ event: 'issuer_revoked', issuer_id: id, revoked_keys: revokedKeys }, 'issuer revoked');
+    return {
+      id,
+      status: 'revoked',
+      revoked_at: new Date(issuer.revokedAt ?? ctx.now()).toISOString(),
+      revoked_keys: revokedKeys,
+    };
   });
 }
 

@@ -61,6 +61,7 @@ export function issueKeyHandler(ctx: ProxyContext) {
         allowedEndpoints: body.allowed_endpoints,
         connectedAccounts: body.connected_accounts ?? [],
         budgetId: budgetId ?? null,
+        issuerId: issuer?.id ?? null,
         createdAt: now,
         expiresAt,
       }),

@@ -26,6 +26,7 @@ export function keyView(key: KeyRecord): Record<string, unknown> {
     connected_accounts: key.connectedAccounts,
     approval_above_usd: usd(key.approvalAboveUsd),
     budget_id: key.budgetId,
+    issuer_id: key.issuerId,
     status: key.status,
     created_at: iso(key.createdAt),
     expires_at: iso(key.expiresAt),

@@ -483,8 +483,17 @@ export class MemoryStore implements Store {
     return this.#budgets.listIssuers(query);
   }
 
-  async revokeIssuer(id: string): Promise<IssuerRecord | null> {
-    return this.#budgets.revokeIssuer(id);
+  async revokeIssuer(id: string): Promise<{ issuer: IssuerRecord; revokedKeys: number } | null> {
+    const issuer = this.#budgets.revokeIssuer(id);
+    if (!issuer) return null;
+    let revokedKeys = 0;
+    for (const row of this.#keys.values()) {
+      if (row.key.issuerId !== id || row.status === 'revoked') continue;
+      row.status = 'revoked';
+      row.revokedAt = issuer.revokedAt;
+      revokedKeys += 1;
+    }
+    return { issuer, revokedKeys };
   }
 
   #snapshot(row: MutableKey): KeyRecord {
@@ -493,6 +502,7 @@ export class MemoryStore implements Store {
       ...row.key,
       approvalAboveUsd: row.key.approvalAboveUsd ?? null,
       budgetId: row.key.budgetId ?? null,
+      issuerId: row.key.issuerId ?? null,
       budgetPath: [...row.budgetPath],
       metadata: { ...row.key.metadata },
       allowedEndpoints: [...row.key.allowedEndpoints],

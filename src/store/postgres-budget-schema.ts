@@ -40,6 +40,9 @@ export const BUDGETS_MIGRATION = {
     CREATE INDEX budgets_label ON budgets (label);
     ALTER TABLE keys ADD COLUMN budget_id TEXT;
     ALTER TABLE keys ADD COLUMN budget_path TEXT;
+    -- The issuer whose token issued a key: revoking the issuer revokes its keys. No index (see budget_keys);
+    -- a revoke of an issuer scans keys, and is rare.
+    ALTER TABLE keys ADD COLUMN issuer_id TEXT;
     -- Which keys a budget holds, for revokes, counts and scoped lists. Not an index on keys: every index
     -- there is one more relation for the hot reservation and settlement statements to lock.
     CREATE TABLE budget_keys (budget_id TEXT NOT NULL, key_id TEXT NOT NULL, PRIMARY KEY (budget_id, key_id));
@@ -63,7 +66,7 @@ export const BUDGETS_MIGRATION = {
     LANGUAGE sql STABLE SET search_path FROM CURRENT AS $fn$
       SELECT row_to_json(k) FROM (
         SELECT seq, id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-          allowed_endpoints, connected_accounts, approval_above_usd, budget_id, budget_path, created_at,
+          allowed_endpoints, connected_accounts, approval_above_usd, budget_id, budget_path, issuer_id, created_at,
           expires_at, status, revoked_at, committed, reserved, uncertain, calls, denied_calls,
           CASE WHEN day = p_today THEN day_committed ELSE 0 END AS spent_today, expires_at <= p_now AS expired
         FROM keys WHERE id = p_key_id

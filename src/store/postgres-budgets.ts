@@ -235,11 +235,23 @@ export const postgresBudgets = {
     };
   },
 
-  async revokeIssuer(q: Query, id: string, clock: number | null): Promise<IssuerRecord | null> {
-    await q(
-      `UPDATE issuers SET status = 'revoked', revoked_at = ${NOW} WHERE id = $2 AND status <> 'revoked'`,
+  async revokeIssuer(
+    q: Query,
+    id: string,
+    clock: number | null,
+  ): Promise<{ issuer: IssuerRecord; revokedKeys: number } | null> {
+    // One statement: the issuer and every key it issued, so no key of a revoked issuer is left usable.
+    const { rows } = await q<{ revoked: Int }>(
+      `WITH iss AS (
+         UPDATE issuers SET status = 'revoked', revoked_at = ${NOW} WHERE id = $2 AND status <> 'revoked'
+       ), k AS (
+         UPDATE keys SET status = 'revoked', revoked_at = ${NOW} WHERE issuer_id = $2 AND status <> 'revoked'
+         RETURNING 1
+       )
+       SELECT count(*) AS revoked FROM k`,
       [clock, id],
     );
-    return this.getIssuer(q, 'i.id', id);
+    const issuer = await this.getIssuer(q, 'i.id', id);
+    return issuer && { issuer, revokedKeys: int(rows[0]?.revoked ?? 0) };
   },
 };

@@ -89,6 +89,7 @@ interface KeyRow {
   approval_above_usd: Int | null;
   budget_id: string | null;
   budget_path: string | null;
+  issuer_id: string | null;
   created_at: Int;
   expires_at: Int;
   status: KeyStatus;
@@ -124,7 +125,8 @@ interface AuditDbRow {
 
 /** Key columns plus the two clock-relative facts, computed by the same clock as the decision. */
 const KEY_COLUMNS = `seq, id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
-  allowed_endpoints, connected_accounts, approval_above_usd, budget_id, budget_path, created_at, expires_at, status,
+  allowed_endpoints, connected_accounts, approval_above_usd, budget_id, budget_path, issuer_id, created_at, expires_at,
+  status,
   revoked_at, committed, reserved, uncertain,
   calls, denied_calls,
   CASE WHEN day = ${TODAY} THEN day_committed ELSE 0 END AS spent_today, expires_at <= ${NOW} AS expired`;
@@ -210,9 +212,9 @@ export class PostgresStore implements Store {
       `WITH ins AS (
          INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
            allowed_endpoints, connected_accounts, created_at, expires_at, day, approval_above_usd, budget_id,
-           budget_path)
+           budget_path, issuer_id)
          SELECT $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14::date, $15, $16::text,
-           (SELECT path FROM budgets WHERE id = $16::text)
+           (SELECT path FROM budgets WHERE id = $16::text), $17::text
          -- The budget must be active, unexpired and outlive the key. FOR SHARE holds it so: a concurrent
          -- revoke either comes first (no key), or waits for this insert and then revokes the key too.
          WHERE $16::text IS NULL OR EXISTS (
@@ -241,6 +243,7 @@ export class PostgresStore implements Store {
         utcDay(key.createdAt),
         key.approvalAboveUsd ?? null,
         key.budgetId ?? null,
+        key.issuerId ?? null,
       ],
     );
     if (rows.length === 0 && key.budgetId) throw budgetGoneError(key.budgetId);
@@ -754,7 +757,7 @@ export class PostgresStore implements Store {
     return postgresBudgets.listIssuers(this.#pooled, query, this.#clock());
   }
 
-  async revokeIssuer(id: string): Promise<IssuerRecord | null> {
+  async revokeIssuer(id: string): Promise<{ issuer: IssuerRecord; revokedKeys: number } | null> {
     return postgresBudgets.revokeIssuer(this.#pooled, id, this.#clock());
   }
 
@@ -945,6 +948,7 @@ function toRecord(row: KeyRow): KeyRecord {
     connectedAccounts: row.connected_accounts,
     approvalAboveUsd: intOrNull(row.approval_above_usd),
     budgetId: row.budget_id,
+    issuerId: row.issuer_id,
     budgetPath: decodePath(row.budget_path),
     createdAt: int(row.created_at),
     expiresAt: int(row.expires_at),

@@ -216,11 +216,16 @@ export const sqliteBudgets = {
     };
   },
 
-  revokeIssuer(sql: Sql, id: string, now: number): IssuerRecord | null {
+  revokeIssuer(sql: Sql, id: string, now: number): { issuer: IssuerRecord; revokedKeys: number } | null {
     sql(`UPDATE issuers SET status = 'revoked', revoked_at = ? WHERE id = ? AND status <> 'revoked'`).run(
       now,
       id,
     );
-    return this.getIssuer(sql, 'i.id', id);
+    const issuer = this.getIssuer(sql, 'i.id', id);
+    if (!issuer) return null;
+    const revokedKeys = sql(
+      `UPDATE keys SET status = 'revoked', revoked_at = ? WHERE issuer_id = ? AND status <> 'revoked'`,
+    ).run(issuer.revokedAt ?? now, id).changes;
+    return { issuer, revokedKeys };
   },
 };

@@ -131,6 +131,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE keys ADD COLUMN budget_id TEXT;
   ALTER TABLE keys ADD COLUMN budget_path TEXT;
   CREATE INDEX keys_budget ON keys(budget_id) WHERE budget_id IS NOT NULL;
+  -- The issuer whose token issued a key: revoking the issuer revokes its keys.
+  ALTER TABLE keys ADD COLUMN issuer_id TEXT;
+  CREATE INDEX keys_issuer ON keys(issuer_id) WHERE issuer_id IS NOT NULL;
   -- Issuer tokens: what an agent's backend holds instead of the admin token. Only the token's hash is kept.
   CREATE TABLE issuers (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,

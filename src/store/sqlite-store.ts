@@ -77,6 +77,7 @@ interface KeyRow {
   approval_above_usd: number | null;
   budget_id: string | null;
   budget_path: string | null;
+  issuer_id: string | null;
   created_at: number;
   expires_at: number;
   status: 'active' | 'revoked';
@@ -248,10 +249,10 @@ export class SqliteStore implements Store {
     const inserted = this.#sql(
       `INSERT INTO keys (id, token_hash, vendor, label, metadata, usd_cap, daily_usd_cap, max_usd_per_call,
            allowed_endpoints, connected_accounts, approval_above_usd, created_at, expires_at, day, budget_id,
-           budget_path)
+           budget_path, issuer_id)
          SELECT @id, @tokenHash, @vendor, @label, @metadata, @usdCap, @dailyUsdCap, @maxUsdPerCall,
            @allowedEndpoints, @connectedAccounts, @approvalAboveUsd, @createdAt, @expiresAt, @day, @budgetId,
-           (SELECT path FROM budgets WHERE id = @budgetId)
+           (SELECT path FROM budgets WHERE id = @budgetId), @issuerId
          WHERE @budgetId IS NULL OR EXISTS (
            SELECT 1 FROM budgets WHERE id = @budgetId AND status = 'active' AND expires_at > @now
              AND expires_at >= @expiresAt)`,
@@ -259,6 +260,7 @@ export class SqliteStore implements Store {
       ...key,
       approvalAboveUsd: key.approvalAboveUsd ?? null,
       budgetId: key.budgetId ?? null,
+      issuerId: key.issuerId ?? null,
       now: this.#now(),
       metadata: JSON.stringify(key.metadata),
       allowedEndpoints: JSON.stringify(key.allowedEndpoints),
@@ -787,7 +789,7 @@ export class SqliteStore implements Store {
     return sqliteBudgets.listIssuers((text) => this.#sql(text), query, this.#now());
   }
 
-  async revokeIssuer(id: string): Promise<IssuerRecord | null> {
+  async revokeIssuer(id: string): Promise<{ issuer: IssuerRecord; revokedKeys: number } | null> {
     const now = this.#now();
     return this.#immediate(() => sqliteBudgets.revokeIssuer((text) => this.#sql(text), id, now));
   }
@@ -813,6 +815,7 @@ export class SqliteStore implements Store {
       connectedAccounts: JSON.parse(row.connected_accounts) as string[],
       approvalAboveUsd: row.approval_above_usd,
       budgetId: row.budget_id,
+      issuerId: row.issuer_id,
       budgetPath: decodePath(row.budget_path),
       createdAt: row.created_at,
       expiresAt: row.expires_at,

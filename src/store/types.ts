@@ -46,6 +46,8 @@ export interface NewKey {
    * The proxy checks that it exists and is in scope; the store records its path with the key.
    */
   readonly budgetId?: string | null | undefined;
+  /** The issuer whose token issued the key, if any: revoking the issuer revokes its keys too. */
+  readonly issuerId?: string | null | undefined;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -54,6 +56,7 @@ export interface NewKey {
 export interface KeyRecord extends NewKey {
   readonly approvalAboveUsd: Micros | null;
   readonly budgetId: string | null;
+  readonly issuerId: string | null;
   /** The key's budget and its ancestors, root first; empty for a key with no budget. Never changes. */
   readonly budgetPath: readonly string[];
   readonly status: KeyStatus;
@@ -348,6 +351,9 @@ export interface Store {
   getIssuer(id: string): Promise<IssuerRecord | null>;
   findIssuerByTokenHash(tokenHash: string): Promise<IssuerRecord | null>;
   listIssuers(query: IssuerQuery): Promise<Page<IssuerRecord>>;
-  /** Idempotent, like a key's revoke. */
-  revokeIssuer(id: string): Promise<IssuerRecord | null>;
+  /**
+   * Revokes the issuer and, in the same atomic step, every key its token issued: a leaked issuer token's
+   * keys may be in the same hands. Idempotent, like a key's revoke (keys already revoked are not counted).
+   */
+  revokeIssuer(id: string): Promise<{ readonly issuer: IssuerRecord; readonly revokedKeys: number } | null>;
 }

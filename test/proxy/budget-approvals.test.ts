@@ -78,4 +78,30 @@ describe('issuer rules that come with budgets', () => {
       600_000,
     );
   });
+
+  it('revokes every key an issuer issued when the issuer is revoked, and nothing else', async () => {
+    const tenant = await budget({ usd_cap: 100, expires_in: '2h' });
+    const issued = await s.t.admin('POST', '/v1/issuers', { budget_id: tenant.id });
+    const token = issued.json.token as string;
+    const mine = await s.t.admin(
+      'POST',
+      '/v1/keys',
+      { vendor: 'stripe', usd_cap: 5, allowed_endpoints: PAY },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(mine.status, mine.text).toBe(201);
+    expect(mine.json.issuer_id).toBe(issued.json.id);
+    const admins = await s.t.issue({ vendor: 'stripe', budget_id: tenant.id, allowed_endpoints: PAY });
+    const revoked = await s.t.admin('DELETE', `/v1/issuers/${issued.json.id as string}`);
+    expect(revoked.json).toMatchObject({ status: 'revoked', revoked_keys: 1 });
+    const refused = await s
+      .sdk(mine.json.token as string)
+      .paymentIntents.create({ amount: 100, currency: 'usd' })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ statusCode: 401, raw: { code: 'key_revoked' } });
+    await expect(
+      s.sdk(admins.token).paymentIntents.create({ amount: 100, currency: 'usd' }),
+    ).resolves.toMatchObject({ amount: 100 });
+    expect(creates()).toBe(1);
+  });
 });

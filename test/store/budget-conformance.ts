@@ -305,10 +305,17 @@ export function describeBudgetConformance(h: BudgetHarness): void {
         b.id,
         a.id,
       ]);
+      const issuedByA = await store.issueKey(h.newKey({ budgetId: budget.id, issuerId: a.id }));
+      const issuedByB = await store.issueKey(h.newKey({ budgetId: budget.id, issuerId: b.id }));
+      expect(issuedByA.issuerId).toBe(a.id);
       const revoked = await store.revokeIssuer(a.id);
-      expect(revoked).toMatchObject({ status: 'revoked', revokedAt: h.now() });
+      expect(revoked).toMatchObject({ issuer: { status: 'revoked', revokedAt: h.now() }, revokedKeys: 1 });
+      expect((await store.getKey(issuedByA.id))?.status).toBe('revoked');
+      expect((await store.getKey(issuedByB.id))?.status).toBe('active');
       h.advance(5);
-      expect((await store.revokeIssuer(a.id))?.revokedAt).toBe(revoked?.revokedAt);
+      const again = await store.revokeIssuer(a.id);
+      expect(again).toMatchObject({ revokedKeys: 0, issuer: { revokedAt: revoked?.issuer.revokedAt } });
+      expect(await store.revokeIssuer('iss_missing')).toBeNull();
       expect((await store.listIssuers({ status: 'active', limit: 10 })).data.map((i) => i.id)).toEqual([
         b.id,
       ]);
