@@ -48,7 +48,11 @@ export function addIssuersCommand(program: Command): void {
     .action(async (id: string, _opts: unknown, command: Command) => {
       const ctx = contextOf(command);
       const r = (await adminRequest(await ctx.target(), { method: 'DELETE', path: issuerPath(id) })) as Opts;
-      ctx.print(ctx.json ? renderJson(r) : `revoked ${String(r.id)} at ${String(r.revoked_at)}\n`);
+      ctx.print(
+        ctx.json
+          ? renderJson(r)
+          : `revoked ${String(r.id)} at ${String(r.revoked_at)}, and ${String(r.revoked_keys ?? 0)} key(s) it had issued\n`,
+      );
     });
 }
 
