@@ -246,5 +246,23 @@ export const BUDGETS_MIGRATION = {
       RETURN QUERY SELECT 'reserved'::text, v_id, sg_key_json(p_key_id, v_now, v_today);
     END
     $fn$;
+
+    -- One item of a batch of reservations (postgres-reserve-batch.ts): a key with a budget is sent back
+    -- ('budgeted') untouched, to reserve on its own, so that a batch locks keys only, in its one sorted
+    -- order. budget_path never changes, so reading it without the row lock is safe.
+    CREATE FUNCTION sg_reserve_unbudgeted(p_clock BIGINT, p_key_id TEXT, p_amount BIGINT,
+                                          p_reservation_id TEXT, p_idempotency_key TEXT,
+                                          p_fingerprint TEXT, p_instance_id TEXT, p_request_id TEXT)
+    RETURNS TABLE (outcome TEXT, reservation_id TEXT, key_row JSON)
+    LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM keys WHERE id = p_key_id AND budget_path IS NOT NULL) THEN
+        RETURN QUERY SELECT 'budgeted'::text, NULL::text, NULL::json;
+        RETURN;
+      END IF;
+      RETURN QUERY SELECT * FROM sg_reserve_claim(p_clock, p_key_id, p_amount, p_reservation_id,
+        p_idempotency_key, p_fingerprint, p_instance_id, p_request_id);
+    END
+    $fn$;
     `,
 };

@@ -12,6 +12,7 @@ import { migratePostgres } from './postgres-schema.js';
 import { REAPED, REPLACE_REAPED } from './reaped.js';
 import { budgetGoneError, decodePath } from './budget-chain.js';
 import { postgresBudgets, BUDGET_MOVE } from './postgres-budgets.js';
+import { batchParams, RESERVE_BATCH, ReserveBatcher, type ClaimRow } from './postgres-reserve-batch.js';
 import type {
   AbandonInput,
   ApprovalCheck,
@@ -71,6 +72,11 @@ export interface PostgresStoreOptions {
   readonly applicationName?: string;
   /** Told when an idle pooled connection dies (e.g. a server restart); pg has already discarded it. */
   readonly onPoolError?: (error: Error) => void;
+  /**
+   * Group commit: reservations asked for in the same turn of the event loop (keys without a budget, calls
+   * without an approval grant) go to the ledger as one statement. Default true.
+   */
+  readonly batchReservations?: boolean;
 }
 
 /** pg hands BIGINT back as a string, since it may exceed 2^53; this store only ever writes safe integers. */
@@ -300,8 +306,19 @@ export class PostgresStore implements Store {
     return result.rowCount ?? 0;
   }
 
+  readonly #batcher = new ReserveBatcher<KeyRow>(async (items) => {
+    const { rows } = await this.#q<ClaimRow<KeyRow>>(RESERVE_BATCH, [this.#clock(), ...batchParams(items)]);
+    return rows;
+  });
+
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     if (input.approval) return this.#reserveApproved(input, input.approval);
+    if (!input.budgeted && this.#options.batchReservations !== false) {
+      const row = await this.#batcher.add({ input, reservationId: newReservationId() });
+      // A key with a budget (the hint was missing) is handed back untouched: it reserves on its own.
+      if (row.outcome === 'budgeted') return this.#reserveClaim(input, input.idempotency, this.#pooled);
+      return this.#claimOutcome(input, row, this.#pooled, this.#clock());
+    }
     // A key under a budget reserves through the function that also locks and checks its chain.
     if (input.idempotency || input.budgeted)
       return this.#reserveClaim(input, input.idempotency, this.#pooled);
@@ -670,7 +687,16 @@ export class PostgresStore implements Store {
         input.requestId ?? null,
       ],
     );
-    const result = rows[0];
+    return this.#claimOutcome(input, rows[0], q, clock);
+  }
+
+  /** What `sg_reserve_claim` decided, as a ReserveResult; a refusal's reason is read afterwards. */
+  async #claimOutcome(
+    input: ReserveInput,
+    result: Omit<ClaimRow<KeyRow>, 'ord'> | undefined,
+    q: Query,
+    clock: number | null,
+  ): Promise<ReserveResult> {
     if (!result || result.outcome === 'key_invalid') return { ok: false, code: 'key_invalid', key: null };
     if (
       (result.outcome === 'reserved' || result.outcome === 'replay') &&
