@@ -162,20 +162,41 @@ export function createSpendgateClient(options: SpendgateClientOptions): Spendgat
     return parsed.data;
   }
 
+  /** One resource by id: `GET`, `DELETE` or a `POST` action on `/v1/<kind>/{id}[/action]`. */
+  const onId =
+    <S extends z.ZodType>(schema: S, method: string, base: string, action = '') =>
+    (id: string, opts?: CallOptions) =>
+      call(schema, { method, path: `${base}/${encodeURIComponent(id)}${action}`, signal: opts?.signal });
+
+  /** One page of a list, with the query's parameters in the contract's names. */
+  async function page<T>(
+    schema: z.ZodType<{ data: T[]; next_cursor: string | null }>,
+    base: string,
+    query: Record<string, string | number | undefined>,
+    opts?: CallOptions,
+  ): Promise<Page<T>> {
+    const result = await call(schema, {
+      method: 'GET',
+      path: `${base}${queryString(query)}`,
+      signal: opts?.signal,
+    });
+    return { data: result.data, nextCursor: result.next_cursor };
+  }
+
+  const create =
+    <S extends z.ZodType, I>(schema: S, path: string, body: (input: I) => unknown) =>
+    (input: I, opts?: CallOptions) =>
+      call(schema, { method: 'POST', path, body: body(input), signal: opts?.signal });
+
   return {
     baseUrl,
-    issueKey: (input, opts) =>
-      call(issuedKeyWire, { method: 'POST', path: '/v1/keys', body: issueBody(input), signal: opts?.signal }),
-    getKey: (id, opts) =>
-      call(keyWithSpendWire, {
-        method: 'GET',
-        path: `/v1/keys/${encodeURIComponent(id)}`,
-        signal: opts?.signal,
-      }),
-    async listKeys(query = {}, opts) {
-      const page = await call(keyPageWire, {
-        method: 'GET',
-        path: `/v1/keys${queryString({
+    issueKey: create(issuedKeyWire, '/v1/keys', issueBody),
+    getKey: onId(keyWithSpendWire, 'GET', '/v1/keys'),
+    listKeys: (query = {}, opts) =>
+      page(
+        keyPageWire,
+        '/v1/keys',
+        {
           label: query.label,
           label_prefix: query.labelPrefix,
           status: query.status,
@@ -183,28 +204,16 @@ export function createSpendgateClient(options: SpendgateClientOptions): Spendgat
           budget_id: query.budgetId,
           limit: query.limit,
           cursor: query.cursor,
-        })}`,
-        signal: opts?.signal,
-      });
-      return { data: page.data, nextCursor: page.next_cursor };
-    },
-    revokeKey: (id, opts) =>
-      call(revokedWire, {
-        method: 'DELETE',
-        path: `/v1/keys/${encodeURIComponent(id)}`,
-        signal: opts?.signal,
-      }),
-    revokeKeys: (filter, opts) =>
-      call(bulkRevokedWire, {
-        method: 'POST',
-        path: '/v1/keys/revoke',
-        body: bulkRevokeBody(filter),
-        signal: opts?.signal,
-      }),
-    async audit(query = {}, opts) {
-      const page = await call(auditPageWire, {
-        method: 'GET',
-        path: `/v1/audit${queryString({
+        },
+        opts,
+      ),
+    revokeKey: onId(revokedWire, 'DELETE', '/v1/keys'),
+    revokeKeys: create(bulkRevokedWire, '/v1/keys/revoke', bulkRevokeBody),
+    audit: (query = {}, opts) =>
+      page(
+        auditPageWire,
+        '/v1/audit',
+        {
           key_id: query.keyId,
           label: query.label,
           label_prefix: query.labelPrefix,
@@ -214,109 +223,52 @@ export function createSpendgateClient(options: SpendgateClientOptions): Spendgat
           until: instant(query.until),
           limit: query.limit,
           cursor: query.cursor,
-        })}`,
-        signal: opts?.signal,
-      });
-      return { data: page.data, nextCursor: page.next_cursor };
-    },
-    async listApprovals(query = {}, opts) {
-      const page = await call(approvalPageWire, {
-        method: 'GET',
-        path: `/v1/approvals${queryString({
+        },
+        opts,
+      ),
+    listApprovals: (query = {}, opts) =>
+      page(
+        approvalPageWire,
+        '/v1/approvals',
+        {
           status: query.status,
           key_id: query.keyId,
           label: query.label,
           limit: query.limit,
           cursor: query.cursor,
-        })}`,
-        signal: opts?.signal,
-      });
-      return { data: page.data, nextCursor: page.next_cursor };
-    },
-    getApproval: (id, opts) =>
-      call(approvalWire, {
-        method: 'GET',
-        path: `/v1/approvals/${encodeURIComponent(id)}`,
-        signal: opts?.signal,
-      }),
-    approveCall: (id, opts) =>
-      call(approvalGrantWire, {
-        method: 'POST',
-        path: `/v1/approvals/${encodeURIComponent(id)}/approve`,
-        signal: opts?.signal,
-      }),
-    denyCall: (id, opts) =>
-      call(approvalDeniedWire, {
-        method: 'POST',
-        path: `/v1/approvals/${encodeURIComponent(id)}/deny`,
-        signal: opts?.signal,
-      }),
-    createBudget: (input, opts) =>
-      call(budgetWire, {
-        method: 'POST',
-        path: '/v1/budgets',
-        body: budgetBody(input),
-        signal: opts?.signal,
-      }),
-    getBudget: (id, opts) =>
-      call(budgetWire, {
-        method: 'GET',
-        path: `/v1/budgets/${encodeURIComponent(id)}`,
-        signal: opts?.signal,
-      }),
-    async listBudgets(query = {}, opts) {
-      const page = await call(budgetPageWire, {
-        method: 'GET',
-        path: `/v1/budgets${queryString({
+        },
+        opts,
+      ),
+    getApproval: onId(approvalWire, 'GET', '/v1/approvals'),
+    approveCall: onId(approvalGrantWire, 'POST', '/v1/approvals', '/approve'),
+    denyCall: onId(approvalDeniedWire, 'POST', '/v1/approvals', '/deny'),
+    createBudget: create(budgetWire, '/v1/budgets', budgetBody),
+    getBudget: onId(budgetWire, 'GET', '/v1/budgets'),
+    listBudgets: (query = {}, opts) =>
+      page(
+        budgetPageWire,
+        '/v1/budgets',
+        {
           label: query.label,
           label_prefix: query.labelPrefix,
           parent_id: query.parentId,
           status: query.status,
           limit: query.limit,
           cursor: query.cursor,
-        })}`,
-        signal: opts?.signal,
-      });
-      return { data: page.data, nextCursor: page.next_cursor };
-    },
-    revokeBudget: (id, opts) =>
-      call(revokedBudgetWire, {
-        method: 'DELETE',
-        path: `/v1/budgets/${encodeURIComponent(id)}`,
-        signal: opts?.signal,
-      }),
-    createIssuer: (input, opts) =>
-      call(issuedIssuerWire, {
-        method: 'POST',
-        path: '/v1/issuers',
-        body: issuerBody(input),
-        signal: opts?.signal,
-      }),
-    getIssuer: (id, opts) =>
-      call(issuerWire, {
-        method: 'GET',
-        path: `/v1/issuers/${encodeURIComponent(id)}`,
-        signal: opts?.signal,
-      }),
-    async listIssuers(query = {}, opts) {
-      const page = await call(issuerPageWire, {
-        method: 'GET',
-        path: `/v1/issuers${queryString({
-          budget_id: query.budgetId,
-          status: query.status,
-          limit: query.limit,
-          cursor: query.cursor,
-        })}`,
-        signal: opts?.signal,
-      });
-      return { data: page.data, nextCursor: page.next_cursor };
-    },
-    revokeIssuer: (id, opts) =>
-      call(revokedIssuerWire, {
-        method: 'DELETE',
-        path: `/v1/issuers/${encodeURIComponent(id)}`,
-        signal: opts?.signal,
-      }),
+        },
+        opts,
+      ),
+    revokeBudget: onId(revokedBudgetWire, 'DELETE', '/v1/budgets'),
+    createIssuer: create(issuedIssuerWire, '/v1/issuers', issuerBody),
+    getIssuer: onId(issuerWire, 'GET', '/v1/issuers'),
+    listIssuers: (query = {}, opts) =>
+      page(
+        issuerPageWire,
+        '/v1/issuers',
+        { budget_id: query.budgetId, status: query.status, limit: query.limit, cursor: query.cursor },
+        opts,
+      ),
+    revokeIssuer: onId(revokedIssuerWire, 'DELETE', '/v1/issuers'),
   };
 }
 
