@@ -34,6 +34,13 @@ export interface RecorderOptions {
   readonly maxApplying?: number;
 }
 
+/**
+ * When a direct write (SQLite, memory) fails, say on a lock another process held past the busy timeout, it is
+ * retried in the background at these delays (about two and a half minutes in all): every entry is
+ * idempotent, and a settlement or release must not be lost to one busy moment.
+ */
+const DIRECT_RETRY_MS = [100, 250, 500, 1000, 2000, 5000, 5000, 10_000, 10_000, 30_000, 30_000, 60_000];
+
 export function createRecorder(options: RecorderOptions): Recorder {
   const { store, logger, journal } = options;
   const inFlight = new Set<Promise<unknown>>();
@@ -78,13 +85,35 @@ export function createRecorder(options: RecorderOptions): Recorder {
     pump();
   };
 
-  const direct = (entry: LedgerEntry) =>
-    applyEntry(store, entry).catch((err: unknown) => {
-      logger.error(
+  const direct = async (entry: LedgerEntry): Promise<void> => {
+    try {
+      await applyEntry(store, entry);
+    } catch (err) {
+      logger.warn(
         { err: errorSummary(err), request_id: entryId(entry), kind: entry.kind },
-        'ledger write failed; reservation kept as it was',
+        'ledger write failed; retrying in the background',
       );
-    });
+      track(retryDirect(entry));
+    }
+  };
+
+  /** Retries a failed direct write at DIRECT_RETRY_MS; the caller has its answer already. */
+  const retryDirect = async (entry: LedgerEntry): Promise<void> => {
+    for (const delay of DIRECT_RETRY_MS) {
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      try {
+        await applyEntry(store, entry);
+        logger.info({ request_id: entryId(entry), kind: entry.kind }, 'ledger write applied on retry');
+        return;
+      } catch {
+        // Next delay.
+      }
+    }
+    logger.error(
+      { request_id: entryId(entry), kind: entry.kind },
+      'ledger write failed after every retry; reservation kept as it was',
+    );
+  };
 
   const record = async (entry: LedgerEntry): Promise<void> => {
     if (!journal) return direct(entry);

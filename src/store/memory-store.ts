@@ -206,6 +206,8 @@ export class MemoryStore implements Store {
         return { ok: false, code: 'idempotency_key_in_use', key: this.#snapshot(row) };
       }
       if (existing.status !== 'released') {
+        // The replay forwards the call again: the original instance's abandon must not release it now.
+        existing.instanceId = null;
         return { ok: true, reservationId: existing.id, replay: true, key: this.#snapshot(row) };
       }
     }

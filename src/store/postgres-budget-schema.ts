@@ -46,6 +46,10 @@ export const BUDGETS_MIGRATION = {
     -- Which keys a budget holds, for revokes, counts and scoped lists. Not an index on keys: every index
     -- there is one more relation for the hot reservation and settlement statements to lock.
     CREATE TABLE budget_keys (budget_id TEXT NOT NULL, key_id TEXT NOT NULL, PRIMARY KEY (budget_id, key_id));
+    -- Calls an instance refused and abandoned: a reserve of one of them that reaches the database only later
+    -- (its bytes held up in a partition, past the statement timeout's reach) is refused when it runs,
+    -- instead of holding money that no call will ever settle. The reaper prunes rows older than a day.
+    CREATE TABLE abandoned (request_id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, at BIGINT NOT NULL);
     CREATE TABLE issuers (
       seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       id TEXT NOT NULL UNIQUE,
@@ -170,6 +174,12 @@ export const BUDGETS_MIGRATION = {
         RETURN QUERY SELECT 'key_invalid'::text, NULL::text, NULL::json;
         RETURN;
       END IF;
+      -- After the key's lock: an abandon of this very call, committed before, is seen here.
+      IF p_request_id IS NOT NULL AND EXISTS (
+          SELECT 1 FROM abandoned WHERE request_id = p_request_id AND instance_id = p_instance_id) THEN
+        RETURN QUERY SELECT 'refused'::text, NULL::text, NULL::json;
+        RETURN;
+      END IF;
       SELECT id, status, fingerprint, created_at INTO r FROM reservations
         WHERE key_id = p_key_id AND idempotency_key = p_idempotency_key;
       v_claimed := FOUND;
@@ -191,6 +201,8 @@ export const BUDGETS_MIGRATION = {
           RETURN;
         END IF;
         IF r.status <> 'released' THEN
+          -- The replay forwards the call again: the original instance's abandon must not release it now.
+          UPDATE reservations SET instance_id = NULL WHERE id = r.id AND instance_id IS NOT NULL;
           RETURN QUERY SELECT 'replay'::text, r.id, sg_key_json(p_key_id, v_now, v_today);
           RETURN;
         END IF;
@@ -201,7 +213,14 @@ export const BUDGETS_MIGRATION = {
         FOR b IN SELECT status, expires_at, committed, day, day_committed, usd_cap, daily_usd_cap, max_usd_per_call
                  FROM budgets WHERE id = ANY (v_ids) ORDER BY depth, id FOR UPDATE LOOP
           v_levels := v_levels + 1;
-          IF b.status <> 'active' OR b.expires_at <= v_now
+          -- A revoked level revokes the key too (it holds the key's lock): a key that a revoke skipped while
+          -- this very reservation held it (sg_revoke_budget's SKIP LOCKED pass) does not stay active.
+          IF b.status <> 'active' THEN
+            UPDATE keys SET status = 'revoked', revoked_at = v_now WHERE id = p_key_id AND status <> 'revoked';
+            RETURN QUERY SELECT 'refused'::text, NULL::text, NULL::json;
+            RETURN;
+          END IF;
+          IF b.expires_at <= v_now
              OR (b.max_usd_per_call IS NOT NULL AND p_amount > b.max_usd_per_call)
              OR (b.usd_cap IS NOT NULL AND b.committed + p_amount > b.usd_cap)
              OR (b.daily_usd_cap IS NOT NULL

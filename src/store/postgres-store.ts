@@ -153,6 +153,7 @@ const RESERVE = `
       day = ${TODAY},
       calls = calls + 1
     WHERE id = $2::text AND status = 'active' AND expires_at > ${NOW} AND budget_path IS NULL
+      AND NOT EXISTS (SELECT 1 FROM abandoned a WHERE a.request_id = $8::text AND a.instance_id = $7::text)
       AND (max_usd_per_call IS NULL OR $3::bigint <= max_usd_per_call)
       AND (usd_cap IS NULL OR committed + $3::bigint <= usd_cap)
       AND (daily_usd_cap IS NULL
@@ -442,7 +443,12 @@ export class PostgresStore implements Store {
     // row gone from its state.
     const audit = input.audit ? `${auditCtes(3)}, ` : '';
     await this.#q(
-      `WITH ${audit}old AS (
+      `WITH ${audit}tomb AS (
+         -- A reserve of this call still on its way to the database is refused when it arrives.
+         INSERT INTO abandoned (request_id, instance_id, at)
+         VALUES ($1::text, $2::text, floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint)
+         ON CONFLICT (request_id) DO NOTHING
+       ), old AS (
          SELECT id, key_id, amount, day, status FROM reservations
          WHERE (status = 'reserved' AND instance_id = $2::text AND request_id = $1::text)
             OR (status = 'uncertain' AND instance_id = $2::text
@@ -601,6 +607,8 @@ export class PostgresStore implements Store {
            COALESCE(res.request_id, 'req_sg_reaped_' || res.id), 0
          FROM res JOIN keys k ON k.id = res.key_id
          ON CONFLICT (request_id) DO NOTHING
+       ), pruned AS (
+         DELETE FROM abandoned WHERE (SELECT held FROM lock) AND at < ${NOW} - 86400000
        ), remembered AS (
          INSERT INTO reaped (request_id, reservation_id)
          SELECT res.request_id, res.id FROM res WHERE res.request_id IS NOT NULL

@@ -387,6 +387,8 @@ export class SqliteStore implements Store {
           return { ok: false, code: 'idempotency_key_in_use', key: this.#toRecord(key as KeyRow) };
         }
         if (existing.status !== 'released') {
+          // The replay forwards the call again: the original instance's abandon must not release it now.
+          this.#sql('UPDATE reservations SET instance_id = NULL WHERE id = ?').run(existing.id);
           return { ok: true, reservationId: existing.id, replay: true, key: this.#toRecord(key as KeyRow) };
         }
       }
