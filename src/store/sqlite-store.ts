@@ -136,8 +136,9 @@ export class SqliteStore implements Store {
     db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${this.#options.busyTimeoutMs ?? 5000}`);
     db.pragma('foreign_keys = ON');
-    // A hot ledger is small but the audit log grows: keep the working set in memory (64 MiB, not 2 MiB).
-    db.pragma('cache_size = -65536');
+    // A hot ledger is small but the audit log grows: 16 MiB (not 2) keeps the indexes hot; 64 MiB held RSS
+    // above 200 MB under load without a faster audit query or throughput (bench/README.md, budgets session).
+    db.pragma('cache_size = -16384');
     const migrate = db.transaction(() => {
       const version = db.pragma('user_version', { simple: true }) as number;
       for (let v = version; v < SQLITE_MIGRATIONS.length; v += 1) {
