@@ -1,4 +1,4 @@
-import { decodePath } from './budget-chain.js';
+import { decodePath, type BudgetLevel } from './budget-chain.js';
 import type { BudgetRecord, IssuerRecord } from './budget-types.js';
 import { int, intOrNull, type Int } from './ledger-int.js';
 
@@ -105,5 +105,36 @@ export function toIssuerRecord(row: IssuerRow): IssuerRecord {
     status: row.status,
     revokedAt: intOrNull(row.revoked_at),
     budgetPath: row.budget_path === null ? [row.budget_id] : decodePath(row.budget_path),
+  };
+}
+
+/** A budget's row as both SQL stores read it to check a reservation against it (`LEVEL_COLUMNS`). */
+export interface LevelRow {
+  id: string;
+  status: 'active' | 'revoked';
+  expires_at: Int;
+  committed: Int;
+  /** The UTC day as `YYYY-MM-DD` (PostgreSQL selects it `::text`). */
+  day: string;
+  day_committed: Int;
+  usd_cap: Int | null;
+  daily_usd_cap: Int | null;
+  max_usd_per_call: Int | null;
+}
+
+export const LEVEL_COLUMNS =
+  'id, status, expires_at, committed, day_committed, usd_cap, daily_usd_cap, max_usd_per_call';
+
+export function toBudgetLevel(row: LevelRow): BudgetLevel {
+  return {
+    id: row.id,
+    status: row.status,
+    expiresAt: int(row.expires_at),
+    committed: int(row.committed),
+    day: row.day,
+    dayCommitted: int(row.day_committed),
+    usdCap: intOrNull(row.usd_cap),
+    dailyUsdCap: intOrNull(row.daily_usd_cap),
+    maxUsdPerCall: intOrNull(row.max_usd_per_call),
   };
 }

@@ -2,10 +2,13 @@ import { chainRefusal, encodePath } from './budget-chain.js';
 import {
   budgetSelect,
   ISSUER_SELECT,
+  LEVEL_COLUMNS,
+  toBudgetLevel,
   toBudgetRecord,
   toIssuerRecord,
   type BudgetRow,
   type IssuerRow,
+  type LevelRow,
 } from './budget-row.js';
 import {
   MAX_BUDGET_DEPTH,
@@ -38,20 +41,6 @@ export function BUDGET_MOVE(cte: string): string {
   return `SELECT sg_budget_move(array_agg(budget_path), array_agg(day), array_agg(d_committed),
       array_agg(d_reserved), array_agg(d_uncertain)) AS moved
     FROM ${cte} WHERE budget_path IS NOT NULL`;
-}
-
-interface LevelRow {
-  id: string;
-  status: 'active' | 'revoked';
-  expires_at: Int;
-  committed: Int;
-  day: string;
-  day_committed: Int;
-  usd_cap: Int | null;
-  daily_usd_cap: Int | null;
-  max_usd_per_call: Int | null;
-  today: string;
-  now: Int;
 }
 
 /**
@@ -158,9 +147,8 @@ export const postgresBudgets = {
     amount: number,
     clock: number | null,
   ): Promise<BudgetRefusal | null> {
-    const { rows } = await q<LevelRow>(
-      `SELECT id, status, expires_at, committed, day::text AS day, day_committed, usd_cap, daily_usd_cap,
-         max_usd_per_call, ${TODAY}::text AS today, ${NOW} AS now
+    const { rows } = await q<LevelRow & { today: string; now: Int }>(
+      `SELECT ${LEVEL_COLUMNS}, day::text AS day, ${TODAY}::text AS today, ${NOW} AS now
        FROM budgets WHERE id = ANY ($2::text[])`,
       [clock, ids],
     );
@@ -168,17 +156,7 @@ export const postgresBudgets = {
     if (!first) return ids[0] ? { budgetId: ids[0], code: 'key_revoked' } : null;
     return chainRefusal({
       ids,
-      levels: rows.map((row) => ({
-        id: row.id,
-        status: row.status,
-        expiresAt: int(row.expires_at),
-        committed: int(row.committed),
-        day: row.day,
-        dayCommitted: int(row.day_committed),
-        usdCap: row.usd_cap === null ? null : int(row.usd_cap),
-        dailyUsdCap: row.daily_usd_cap === null ? null : int(row.daily_usd_cap),
-        maxUsdPerCall: row.max_usd_per_call === null ? null : int(row.max_usd_per_call),
-      })),
+      levels: rows.map(toBudgetLevel),
       amount,
       now: int(first.now),
       today: first.today,

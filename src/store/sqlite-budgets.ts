@@ -1,11 +1,14 @@
-import { chainRefusal, encodePath, type BudgetLevel } from './budget-chain.js';
+import { chainRefusal, encodePath } from './budget-chain.js';
 import {
   budgetSelect,
   ISSUER_SELECT,
+  LEVEL_COLUMNS,
+  toBudgetLevel,
   toBudgetRecord,
   toIssuerRecord,
   type BudgetRow,
   type IssuerRow,
+  type LevelRow,
 } from './budget-row.js';
 import {
   MAX_BUDGET_DEPTH,
@@ -28,18 +31,6 @@ const SELECT = budgetSelect('@today', 'keys');
 
 /** The budgets of a subtree: every path that holds the root's id as one of its segments. */
 const IN_SUBTREE = `instr(b.path, '/' || @within || '/') > 0`;
-
-interface LevelRow {
-  id: string;
-  status: 'active' | 'revoked';
-  expires_at: number;
-  committed: number;
-  day: string;
-  day_committed: number;
-  usd_cap: number | null;
-  daily_usd_cap: number | null;
-  max_usd_per_call: number | null;
-}
 
 /** How a reservation's end moves money between the totals of each budget above its key. */
 export interface SqliteBudgetMove {
@@ -136,21 +127,9 @@ export const sqliteBudgets = {
   /** The first level of the chain (`ids`, root first) that refuses `amount`, read inside the write lock. */
   refusal(sql: Sql, ids: readonly string[], amount: number, now: number): BudgetRefusal | null {
     const rows = sql(
-      `SELECT id, status, expires_at, committed, day, day_committed, usd_cap, daily_usd_cap, max_usd_per_call
-       FROM budgets WHERE id IN (SELECT value FROM json_each(?))`,
+      `SELECT ${LEVEL_COLUMNS}, day FROM budgets WHERE id IN (SELECT value FROM json_each(?))`,
     ).all(JSON.stringify(ids)) as LevelRow[];
-    const levels: BudgetLevel[] = rows.map((row) => ({
-      id: row.id,
-      status: row.status,
-      expiresAt: row.expires_at,
-      committed: row.committed,
-      day: row.day,
-      dayCommitted: row.day_committed,
-      usdCap: row.usd_cap,
-      dailyUsdCap: row.daily_usd_cap,
-      maxUsdPerCall: row.max_usd_per_call,
-    }));
-    return chainRefusal({ ids, levels, amount, now, today: utcDay(now) });
+    return chainRefusal({ ids, levels: rows.map(toBudgetLevel), amount, now, today: utcDay(now) });
   },
 
   /** Adds a new reservation to every level of the chain; only after `refusal` found none, in the same write. */
