@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { spendgateError } from '../errors/index.js';
-import type { BudgetRecord, KeyRecord } from '../store/types.js';
+import type { KeyRecord } from '../store/types.js';
 import { auditQuery, bulkRevokeBody, listKeysQuery } from './admin-schemas.js';
 import { adminGuard, principalOf } from './admin-auth.js';
-import { readChain } from './budget-read.js';
+import { chainReader, readChain } from './budget-read.js';
 import type { ProxyContext } from './context.js';
 import { assertInScope, scopeOf } from './issuer-scope.js';
 import { jsonBody } from './json-body.js';
@@ -57,11 +57,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
         now,
       ),
     );
-    const chains = await chainsOf(ctx, page.data);
-    return {
-      data: page.data.map((key) => keyWithSpendView(key, now, chains.get(key.budgetId ?? '') ?? [])),
-      next_cursor: page.nextCursor,
-    };
+    const chainOf = chainReader(ctx.store);
+    const data = await Promise.all(
+      page.data.map(async (key) => keyWithSpendView(key, now, await chainOf(key.budgetPath))),
+    );
+    return { data, next_cursor: page.nextCursor };
   });
 
   const revoke = async (request: FastifyRequest) => {
@@ -107,15 +107,4 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ProxyContext): vo
     );
     return { data: page.data.map(auditView), next_cursor: page.nextCursor };
   });
-}
-
-/** The budget chain of every budget the keys of a page are under, each read once. */
-async function chainsOf(ctx: ProxyContext, keys: readonly KeyRecord[]): Promise<Map<string, BudgetRecord[]>> {
-  const paths = new Map<string, readonly string[]>();
-  for (const key of keys) if (key.budgetId !== null) paths.set(key.budgetId, key.budgetPath);
-  const chains = new Map<string, BudgetRecord[]>();
-  await Promise.all(
-    [...paths].map(async ([budgetId, path]) => chains.set(budgetId, await readChain(ctx.store, path))),
-  );
-  return chains;
 }

@@ -5,7 +5,7 @@ import type { BudgetRecord, IssueBudgetResult } from '../store/types.js';
 import { MAX_BUDGET_DEPTH } from '../store/budget-types.js';
 import { adminGuard, principalOf } from './admin-auth.js';
 import { issueBudgetBody, listBudgetsQuery } from './admin-schemas.js';
-import { readChain } from './budget-read.js';
+import { chainReader } from './budget-read.js';
 import type { ProxyContext } from './context.js';
 import { expiry } from './expiry.js';
 import { assertInScope, checkTtl, scopeOf } from './issuer-scope.js';
@@ -32,8 +32,8 @@ export function registerBudgetRoutes(app: FastifyInstance, ctx: ProxyContext): v
     assertInScope(principalOf(request), budget.path, { kind: 'budget', id });
     return budget;
   };
-  const view = async (budget: BudgetRecord) =>
-    budgetView(budget, ctx.now(), await readChain(ctx.store, budget.path));
+  const view = async (budget: BudgetRecord, chainOf = chainReader(ctx.store)) =>
+    budgetView(budget, ctx.now(), await chainOf(budget.path));
 
   app.post('/v1/budgets', admin, async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = principalOf(request);
@@ -94,7 +94,11 @@ export function registerBudgetRoutes(app: FastifyInstance, ctx: ProxyContext): v
         cursor: query.cursor,
       }),
     );
-    return { data: await Promise.all(page.data.map(view)), next_cursor: page.nextCursor };
+    const chainOf = chainReader(ctx.store);
+    return {
+      data: await Promise.all(page.data.map((budget) => view(budget, chainOf))),
+      next_cursor: page.nextCursor,
+    };
   });
 
   app.delete('/v1/budgets/:id', admin, async (request) => {
